@@ -1,0 +1,1 @@
+"""Shared vocabulary with no I/O: kinds, ReadingBatch, city model, alerts, severities, clock, settings."""
