@@ -8,9 +8,9 @@ ones of devices become per-device parameters (e.g. a river gauge's
 Every problem in a file is reported as a ``CityError`` naming file, line, column and
 reason, so whoever edits the CSV can fix it without reading code.
 
->>> city = load_city("tests/data/city-small")  # doctest: +SKIP
->>> city.devices.slot("wb-0001")                # doctest: +SKIP
-0
+>>> city = load_city("tests/data/city-small")
+>>> city.devices.slot("wb-0001"), city.describe()
+(0, '4 grids, 11 devices, 7 workers, 5 departments')
 """
 
 from __future__ import annotations
