@@ -1,0 +1,1 @@
+"""Notifications: order events into the durable outbox, and out over MQTT and webhooks."""

@@ -1,0 +1,76 @@
+"""A unit of work: one transaction, plus what to announce once it has committed.
+
+Everything that changes orders (the service, the escalation scheduler, intake) runs
+inside ``Deps.tx()``. Bus events and wake-ups are held until the commit succeeds, so
+nobody hears of a change that was rolled back, and the outbox rows written in the
+same transaction are never lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from alerts.config import AlertsConfig
+from alerts.models import utc
+from core.city import City
+from core.clock import Clock
+from core.events import EventBus
+
+if TYPE_CHECKING:
+    from alerts.notify.fanout import Fanout
+    from alerts.routing import Router
+
+
+@dataclass
+class Tx:
+    """The open transaction: its session, its time, and what to publish after commit."""
+
+    s: Session
+    now: datetime
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    outbox: bool = False  # new outbox rows: wake the deliverer
+    deadlines: bool = False  # new deadlines: wake the scheduler
+
+    def publish(self, type_: str, data: dict[str, Any]) -> None:
+        self.events.append((type_, data))
+
+
+def _nothing() -> None:
+    return None
+
+
+@dataclass
+class Deps:
+    """What every alerts component needs; built once by ``alerts.runtime.build``."""
+
+    sessions: sessionmaker[Session]
+    clock: Clock
+    bus: EventBus
+    config: AlertsConfig
+    city: City
+    router: Router
+    fanout: Fanout
+    wake_outbox: Callable[[], None] = _nothing
+    wake_deadlines: Callable[[], None] = _nothing
+
+    def now(self) -> datetime:
+        return utc(self.clock.now())
+
+    @contextmanager
+    def tx(self) -> Iterator[Tx]:
+        """One transaction; commit on success, then publish and wake; rollback on error."""
+        with self.sessions.begin() as s:
+            tx = Tx(s, self.now())
+            yield tx
+        for type_, data in tx.events:
+            self.bus.publish(type_, data)
+        if tx.outbox:
+            self.wake_outbox()
+        if tx.deadlines:
+            self.wake_deadlines()
