@@ -38,8 +38,8 @@ def prepare(f: Fleet) -> None:
     for tw in set(town.tolist()):
         members = np.flatnonzero(town == tw)
         rank[members[np.argsort(devices.lon[slot[members]], kind="stable")]] = np.arange(len(members))
-    f.p["lag_s"] = rank * 900.0  # 15 min further down the river per gauge
-    f.p["k_s"] = 3600.0 * (1.2 + 0.25 * rank)
+    f.p["lag_s"] = rank * 180.0  # 3 min further down the river per gauge
+    f.p["k_s"] = 3600.0 * (1.2 + 0.04 * rank)
 
 
 def _cum(x: np.ndarray, k: np.ndarray) -> np.ndarray:
