@@ -37,3 +37,8 @@ class AppContext:
     session_factory: Callable[[], Any] | None = None  # SQLAlchemy sessionmaker (identity tables)
     clock: Clock = field(default_factory=SystemClock)
     sse_heartbeat_s: float = 15.0
+
+    def town_of(self, grid_id: str) -> str | None:
+        """The town of a grid of the city, ``None`` if unknown."""
+        slot = self.city.grids.slot(grid_id)
+        return None if slot < 0 else str(self.city.grids.town[slot])

@@ -55,6 +55,11 @@ class Identity:
     town_id: str | None = None
     token_id: int | None = None
 
+    @property
+    def actor(self) -> str:
+        """How the caller appears in an order's timeline, e.g. ``worker:w-001``."""
+        return f"{self.role}:{self.worker_id or self.dept_id or self.name}"
+
     def may_see_order(self, order: Mapping[str, Any], town_of: Callable[[str], str | None] = lambda g: None) -> bool:
         """Scope check on a JSON-ready order (``assignee``, ``departments``, ``grid_id``)."""
         if self.role == "admin":
@@ -63,7 +68,8 @@ class Identity:
             return order.get("assignee") == self.worker_id
         if self.role == "department":
             return self.dept_id in _dept_ids(order)
-        return self.town_id is not None and town_of(order.get("grid_id") or "") == self.town_id
+        town = order.get("town_id") or town_of(order.get("grid_id") or "")
+        return self.town_id is not None and town == self.town_id
 
     def may_see_grid(self, grid_id: str, town_of: Callable[[str], str | None]) -> bool:
         """Devices, incidents and grids: admins all, dispatchers their town, others none."""

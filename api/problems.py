@@ -81,7 +81,7 @@ def _render(request: Request, status: int, title: str, kind: str, detail: str, *
     return JSONResponse(jsonable_encoder(body), status_code=status, media_type=MEDIA_TYPE)
 
 
-async def _problem(request: Request, exc: Exception) -> JSONResponse:
+async def handle_problem(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, Problem)
     response = _render(request, exc.status, exc.title, exc.kind, exc.detail)
     response.headers.update(exc.headers or {})
@@ -108,6 +108,6 @@ async def _validation(request: Request, exc: Exception) -> JSONResponse:
 
 def install(app: FastAPI) -> None:
     """Make every error of ``app`` a problem document."""
-    app.add_exception_handler(Problem, _problem)
+    app.add_exception_handler(Problem, handle_problem)
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(RequestValidationError, _validation)

@@ -1,0 +1,146 @@
+"""Work orders: list, detail with timeline, and every transition of the state machine.
+
+Scope: a worker sees and moves only orders assigned to it, a department only orders
+it was pulled into, a dispatcher its town, an admin everything. An order outside the
+caller's scope is 403 (it exists, but not for you); a missing one 404.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Path, Query
+
+from api import schemas
+from api.context import AppContext
+from api.deps import CtxDep, CurrentUser, OrdersDep
+from api.identity import Identity
+from api.problems import forbidden, responses
+
+router = APIRouter(prefix="/work-orders", tags=["work orders"])
+
+_STATUS = r"open|created|dispatched|accepted|en_route|on_site|resolved|closed|cancelled"
+_SEV = r"blue|yellow|orange|red"
+SeverityQ = Annotated[str | None, Query(pattern=rf"^({_SEV})(,({_SEV}))*$", description="e.g. red or red,orange")]
+StatusQ = Annotated[str | None, Query(pattern=rf"^({_STATUS})(,({_STATUS}))*$", description="open = not yet resolved")]
+OrderId = Annotated[int, Path(ge=1, le=2**62, description="work-order id")]
+FIELD_ACTIONS = ("accept", "en_route", "on_site", "resolve", "escalate")  # the assignee's own steps
+ALL_ACTIONS = (*FIELD_ACTIONS, "close", "cancel", "reassign")
+
+
+class OrderPage(schemas.BaseModel):
+    items: list[schemas.WorkOrder]
+    total: int
+    limit: int
+    offset: int
+
+
+def scope_filters(user: Identity) -> dict[str, str | None]:
+    """The list filter that keeps the caller inside its scope."""
+    if user.role == "worker":
+        return {"assignee": user.worker_id}
+    if user.role == "department":
+        return {"department": user.dept_id}
+    if user.role == "dispatcher":
+        return {"town_id": user.town_id or "\x00"}
+    return {}
+
+
+def visible_order(orders: Any, ctx: AppContext, user: Identity, order_id: int) -> dict[str, Any]:
+    """The order's detail (with ``departments``), or 404 / 403."""
+    order = orders.get_order(order_id)
+    if not user.may_see_order(order, ctx.town_of):
+        raise forbidden(f"order {order_id} is outside what this {user.role} token may see")
+    return order
+
+
+def with_place(ctx: AppContext, order: dict[str, Any]) -> dict[str, Any]:
+    """Add what the device watches (the city's first text column, e.g. the resident)."""
+    devices = ctx.city.devices
+    slot = devices.slot(order.get("device_id") or "")
+    place = next((str(col[slot]) for col in devices.extra.values() if slot >= 0 and col[slot]), None)
+    return {**order, "place": place}
+
+
+@router.get("", response_model=OrderPage, responses=responses(401, 422), summary="List work orders, red first")
+def list_orders(
+    user: CurrentUser,
+    orders: OrdersDep,
+    severity: SeverityQ = None,
+    status: StatusQ = None,
+    grid_id: Annotated[str | None, Query(max_length=64)] = None,
+    device_id: Annotated[str | None, Query(max_length=64)] = None,
+    town_id: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> dict[str, Any]:
+    filters = {"severity": severity, "status": status, "grid_id": grid_id, "device_id": device_id, "town_id": town_id}
+    filters.update(scope_filters(user))
+    if user.role == "dispatcher" and town_id not in (None, user.town_id):
+        raise forbidden(f"a dispatcher of {user.town_id} cannot list orders of {town_id}")
+    return orders.list_orders(limit=limit, offset=offset, **filters)
+
+
+@router.get("/{order_id}", response_model=schemas.WorkOrderDetail, responses=responses(401, 403, 404, 422),
+            summary="One work order with its timeline")
+def get_order(order_id: OrderId, user: CurrentUser, orders: OrdersDep, ctx: CtxDep) -> dict[str, Any]:
+    return with_place(ctx, visible_order(orders, ctx, user, order_id))
+
+
+def _act(action: str, order_id: int, user: Identity, orders: Any, ctx: AppContext, **kwargs: Any) -> dict[str, Any]:
+    """Scope and role checks, then the service call (its errors become 404/409)."""
+    visible_order(orders, ctx, user, order_id)
+    allowed = FIELD_ACTIONS if user.role == "worker" else () if user.role == "department" else ALL_ACTIONS
+    if action not in allowed:
+        raise forbidden(f"a {user.role} token cannot {action.replace('_', ' ')} an order")
+    return getattr(orders, action)(order_id, user.actor, **kwargs)
+
+
+NoteBody = Annotated[schemas.Note | None, Body()]
+_R = {"response_model": schemas.WorkOrder, "responses": responses(401, 403, 404, 409, 422)}
+
+
+@router.post("/{order_id}/accept", summary="The assignee takes the order (first one wins, 409 for the others)", **_R)
+def accept(order_id: OrderId, user: CurrentUser, orders: OrdersDep, ctx: CtxDep, body: NoteBody = None) -> Any:
+    return _act("accept", order_id, user, orders, ctx, note=_note(body))
+
+
+@router.post("/{order_id}/en-route", summary="The assignee is on the way", **_R)
+def en_route(order_id: OrderId, user: CurrentUser, orders: OrdersDep, ctx: CtxDep, body: NoteBody = None) -> Any:
+    return _act("en_route", order_id, user, orders, ctx, note=_note(body))
+
+
+@router.post("/{order_id}/on-site", summary="The assignee has arrived", **_R)
+def on_site(order_id: OrderId, user: CurrentUser, orders: OrdersDep, ctx: CtxDep, body: NoteBody = None) -> Any:
+    return _act("on_site", order_id, user, orders, ctx, note=_note(body))
+
+
+@router.post("/{order_id}/resolve", summary="The situation is handled on site", **_R)
+def resolve(order_id: OrderId, user: CurrentUser, orders: OrdersDep, ctx: CtxDep, body: NoteBody = None) -> Any:
+    return _act("resolve", order_id, user, orders, ctx, note=_note(body))
+
+
+@router.post("/{order_id}/escalate", summary="Take the next step of the escalation ladder now", **_R)
+def escalate(order_id: OrderId, user: CurrentUser, orders: OrdersDep, ctx: CtxDep, body: NoteBody = None) -> Any:
+    return _act("escalate", order_id, user, orders, ctx, note=_note(body))
+
+
+@router.post("/{order_id}/cancel", summary="Withdraw an open order (dispatcher, admin)", **_R)
+def cancel(order_id: OrderId, user: CurrentUser, orders: OrdersDep, ctx: CtxDep, body: NoteBody = None) -> Any:
+    return _act("cancel", order_id, user, orders, ctx, note=_note(body))
+
+
+@router.post("/{order_id}/close", summary="Close a resolved order with the resident's evaluation (dispatcher, admin)",
+             **_R)
+def close(order_id: OrderId, body: schemas.CloseBody, user: CurrentUser, orders: OrdersDep, ctx: CtxDep) -> Any:
+    return _act("close", order_id, user, orders, ctx, evaluation=body.evaluation,
+                closure_code=body.closure_code, note=body.note or "")
+
+
+@router.post("/{order_id}/reassign", summary="Give the order to another worker (dispatcher, admin)", **_R)
+def reassign(order_id: OrderId, body: schemas.ReassignBody, user: CurrentUser, orders: OrdersDep, ctx: CtxDep) -> Any:
+    return _act("reassign", order_id, user, orders, ctx, worker_id=body.worker_id, note=body.note or "")
+
+
+def _note(body: schemas.Note | None) -> str:
+    return (body.note if body else None) or ""
