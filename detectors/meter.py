@@ -1,0 +1,110 @@
+"""Enterprise meter detectors: deviation from the meter's own week, stop to zero, counter resets.
+
+An enterprise's load repeats by hour of the week (shifts, weekends), so the
+baseline is one robust level per hour of week (168 bins, local time) — the
+"similar day" baseline of demand-response measurement (e.g. CAISO/PJM customer
+baseline methods) made robust: a Huber-clipped running level approximates the
+median, and one relative absolute-deviation scale per meter stands in for the MAD
+(×1.2533 to a standard deviation), so a stoppage or a spike does not rewrite the
+profile. A meter is ready after ``warmup_weeks`` of history.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from detectors.base import BLUE, YELLOW, Columns, Detector, Output, Round, duration_words, pick, z_score_to_unit
+
+DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+WEEK_S = 7 * 86400
+
+
+def how_words(how: int) -> str:
+    """Hour of week as a worker says it: ``Tue 14:00``."""
+    return f"{DAYS[how // 24]} {how % 24:02d}:00"
+
+
+class Profile(Detector):
+    """Rules ``meter.profile`` (robust z vs the hour-of-week level) and ``meter.stop``."""
+
+    name, kind = "profile", "meter"
+    fields = ("power_kw",)
+    wants_local_time = True
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*args)  # type: ignore[arg-type]
+        self.state = Columns(
+            {"med": (np.float32, np.nan), "cnt": (np.uint8, 0), "rscale": (np.float32, 0.05),
+             "first_s": (np.float64, np.nan)},
+            width={"med": 168, "cnt": 168},
+        )
+
+    def step(self, rnd: Round) -> Output:
+        c, s, slot, how = self.cfg, self.state, rnd.slot, rnd.how
+        x = rnd.cols["power_kw"]
+        has = ~np.isnan(x)
+        m, k = s.med[slot, how].astype(np.float64), s.cnt[slot, how]
+        first = np.where(np.isnan(s.first_s[slot]), rnd.t, s.first_s[slot])
+        ready = has & (k >= 1) & (rnd.t - first >= c.warmup_weeks * WEEK_S)
+        ref = np.maximum(np.abs(np.nan_to_num(m)), c.min_scale_kw)
+        sabs = 1.2533 * np.maximum(s.rscale[slot].astype(np.float64), 0.01) * ref
+        z = np.where(ready, (x - m) / sabs, 0.0)
+        az = np.abs(z)
+        stop = ready & (m >= c.stop_min_kw) & (x <= c.stop_fraction * m)
+        lv = [pick([(az >= c.blue_z, BLUE), (az >= c.yellow_z, YELLOW)], len(rnd), has),
+              pick([(stop, YELLOW)], len(rnd), has)]
+        hold = [az >= c.clear_z, ready & (x <= 0.2 * m)]
+        self._learn(rnd, x, has, m, k, sabs, ref)
+        s.first_s[slot] = np.where(has, first, s.first_s[slot])
+        ctx = {"x": x, "m": m, "z": z, "how": how}
+        return Output(z_score_to_unit(z), lv, hold, [x, x], ctx)
+
+    def _learn(self, rnd: Round, x: np.ndarray, has: np.ndarray, m: np.ndarray, k: np.ndarray,
+               sabs: np.ndarray, ref: np.ndarray) -> None:
+        c, s, slot, how = self.cfg, self.state, rnd.slot, rnd.how
+        fresh = has & (k == 0)
+        w = np.maximum(1.0 / (k.astype(np.float64) + 1.0), c.learn_rate)
+        step = np.clip(x - m, -3.0 * sabs, 3.0 * sabs)
+        new = np.where(fresh, x, np.where(has, m + w * step, m))
+        s.med[slot, how] = new
+        s.cnt[slot, how] = np.where(has, np.minimum(k.astype(np.int64) + 1, 255), k)
+        rs = s.rscale[slot].astype(np.float64)
+        dev = np.minimum(np.abs(x - m) / ref, 3.0 * np.maximum(rs, 0.01))
+        s.rscale[slot] = np.where(has & ~fresh, rs + c.scale_rate * (dev - rs), rs)
+
+    def describe(self, rule: int, out: Output, j: int, firing: bool, seconds: float) -> str:
+        x, m, z, how = (float(out.ctx[k][j]) for k in ("x", "m", "z", "how"))
+        usual = f"usually {m:.0f} kW on {how_words(int(how))}"
+        if not firing:
+            return f"power {x:.0f} kW, back to the usual pattern ({usual})"
+        if rule == 1:
+            return f"power stopped: {x:.1f} kW for {duration_words(seconds)}, {usual}"
+        word = "above" if z > 0 else "below"
+        return f"power {x:.0f} kW, far {word} this meter's week ({usual}, {abs(z):.0f}× its normal spread)"
+
+
+class Counter(Detector):
+    """Rule ``meter.counter_reset``: the cumulative ``energy_kwh`` went backwards (reset or meter swap)."""
+
+    name, kind = "counter", "meter"
+    fields = ("energy_kwh",)
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*args)  # type: ignore[arg-type]
+        self.state = Columns({"last": (np.float64, np.nan)})
+
+    def step(self, rnd: Round) -> Output:
+        s, slot = self.state, rnd.slot
+        e = rnd.cols["energy_kwh"]
+        has = ~np.isnan(e)
+        last = s.last[slot]
+        back = has & (e < last - self.cfg.tolerance_kwh)
+        s.last[slot] = np.where(has, e, last)
+        lv = pick([(back, BLUE)], len(rnd), has)
+        return Output(back.astype(np.float64), [lv], [np.zeros(len(rnd), bool)], [e], {"e": e, "last": last})
+
+    def describe(self, rule: int, out: Output, j: int, firing: bool, seconds: float) -> str:
+        if not firing:
+            return f"energy counter counting up again ({out.ctx['e'][j]:.1f} kWh)"
+        return (f"energy counter went back from {out.ctx['last'][j]:.1f} to {out.ctx['e'][j]:.1f} kWh "
+                "(reset or meter replaced)")
