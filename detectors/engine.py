@@ -35,7 +35,7 @@ from core.kinds import KINDS, kind_code
 from core.severity import Severity
 from detectors.config import DetectorConfig, load_detector_config
 from detectors.iforest import IForest
-from detectors.pipeline import KindPipeline, Transition, local_offset_s
+from detectors.pipeline import KindPipeline, Transition, night_checker
 from detectors.registry import build_kind, det_kind, reconfigure
 
 log = logging.getLogger(__name__)
@@ -106,10 +106,7 @@ class DetectorEngine:
 
     def is_night(self, now_ms: int) -> bool:
         """Local night by the configured time zone and hours (22:00-06:00 by default)."""
-        off = int(local_offset_s(self.tz, np.array([now_ms], np.int64))[0])
-        hour = ((now_ms // 1000 + off) // 3600) % 24
-        a, b = self.config.night_start_hour, self.config.night_end_hour
-        return (a <= hour or hour < b) if a > b else (a <= hour < b)
+        return night_checker(self.tz, self.config.night_start_hour, self.config.night_end_hour)(now_ms)
 
     def _events(self, kind: str, transitions: list[Transition]) -> list[AlertEvent]:
         if not transitions:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -62,6 +63,18 @@ def hour_of_week(ts_ms: np.ndarray, tz: ZoneInfo) -> np.ndarray:
     """Local hour of week, Monday 00:00-00:59 = 0 (1970-01-01 was a Thursday)."""
     local_h = (ts_ms // 1000 + local_offset_s(tz, ts_ms)) // 3600
     return (local_h + 72) % 168
+
+
+def night_checker(tz: ZoneInfo, start_hour: int, end_hour: int) -> Callable[[int], bool]:
+    """``f(now_ms) -> bool``: local night between ``start_hour`` and ``end_hour`` (wrapping midnight)."""
+    def night(now_ms: int) -> bool:
+        off = int(local_offset_s(tz, np.array([now_ms], np.int64))[0])
+        hour = ((now_ms // 1000 + off) // 3600) % 24
+        if start_hour > end_hour:
+            return start_hour <= hour or hour < end_hour
+        return start_hour <= hour < end_hour
+
+    return night
 
 
 class KindPipeline:
