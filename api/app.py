@@ -32,7 +32,12 @@ Every `/api/v1` call needs `Authorization: Bearer <token>` (`gridwatch token iss
 
 def create_app(ctx: AppContext) -> FastAPI:
     """Build the app around a running service's parts."""
-    broadcaster = Broadcaster(ctx.bus, ctx.registry)
+    def enrich(event: dict) -> dict:
+        if event["type"] != "order":
+            return event
+        return {**event, "data": work_orders.with_place(ctx, event["data"])}
+
+    broadcaster = Broadcaster(ctx.bus, ctx.registry, enrich=enrich)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -53,6 +58,7 @@ def create_app(ctx: AppContext) -> FastAPI:
         api.include_router(module.router)
     api.include_router(areas.grids)
     api.include_router(areas.towns)
+    api.include_router(areas.targets)
     app.include_router(api)
     _console(app)
     return app

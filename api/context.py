@@ -37,6 +37,8 @@ class AppContext:
     session_factory: Callable[[], Any] | None = None  # SQLAlchemy sessionmaker (identity tables)
     clock: Clock = field(default_factory=SystemClock)
     sse_heartbeat_s: float = 15.0
+    # severity -> {"accept_s": .., "arrive_s": ..}; None = from the alerts configuration
+    sla_targets: dict[str, dict[str, float]] | None = None
 
     def town_of(self, grid_id: str) -> str | None:
         """The town of a grid of the city, ``None`` if unknown."""

@@ -72,12 +72,12 @@ class WorkOrder(_Out):
     on_site_at: str | None = None
     resolved_at: str | None = None
     closed_at: str | None = None
+    place: str | None = Field(None, description="what the device watches, e.g. the resident or the building")
 
 
 class WorkOrderDetail(WorkOrder):
     timeline: list[TimelineEvent]
     departments: list[DepartmentCall] = Field(default_factory=list)
-    place: str | None = Field(None, description="what the device watches, e.g. the resident or the building")
 
 
 class Note(_In):

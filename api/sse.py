@@ -51,8 +51,9 @@ class Client:
 class Broadcaster:
     """Bridges the thread-side ``EventBus`` to asyncio SSE clients."""
 
-    def __init__(self, bus: EventBus, registry: CollectorRegistry, history: int = 2000, client_queue: int = 1000):
-        self._bus, self._history = bus, deque(maxlen=history)
+    def __init__(self, bus: EventBus, registry: CollectorRegistry, history: int = 2000, client_queue: int = 1000,
+                 enrich: Callable[[Event], Event] = lambda e: e):
+        self._bus, self._history, self._enrich = bus, deque(maxlen=history), enrich
         self._clients: set[Client] = set()
         self._client_queue = client_queue
         self._stop = threading.Event()
@@ -92,6 +93,7 @@ class Broadcaster:
             sub.close()
 
     def _fanout(self, event: Event) -> None:
+        event = self._enrich(event)
         self._history.append(event)
         for client in self._clients:
             if not client.visible(event):

@@ -9,15 +9,17 @@ from typing import Annotated, Any
 
 import numpy as np
 from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel
 
 from api import schemas
 from api.context import AppContext
-from api.deps import CtxDep, OrdersDep, StaffUser
+from api.deps import CtxDep, CurrentUser, OrdersDep, StaffUser
 from api.identity import Identity
 from api.problems import forbidden, not_found, responses
 
 grids = APIRouter(prefix="/grids", tags=["grids and towns"])
 towns = APIRouter(prefix="/towns", tags=["grids and towns"])
+targets = APIRouter(tags=["grids and towns"])
 AreaId = Annotated[str, Path(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
 EMPTY = {"blue": 0, "yellow": 0, "orange": 0, "red": 0, "total": 0}
 
@@ -99,3 +101,19 @@ def get_town(town_id: AreaId, user: StaffUser, ctx: CtxDep, orders: OrdersDep) -
         raise not_found(f"town {town_id}")
     _check_town(user, town_id)
     return _town(ctx, town_id, _counts(orders, "town"), _sla(orders, "town"))
+
+
+class Target(BaseModel):
+    accept_s: float
+    arrive_s: float
+
+
+@targets.get("/sla-targets", response_model=dict[str, Target], responses=responses(401),
+             summary="Accept-by and on-site-by targets per severity (seconds after dispatch)")
+def sla_targets(user: CurrentUser, ctx: CtxDep) -> dict[str, dict[str, float]]:
+    if ctx.sla_targets is None:
+        from alerts.config import load_config
+
+        cfg = load_config(ctx.settings.alerts_config)
+        ctx.sla_targets = {sev: {"accept_s": d.accept_s, "arrive_s": d.arrive_s} for sev, d in cfg.escalation.items()}
+    return ctx.sla_targets

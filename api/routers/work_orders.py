@@ -66,6 +66,7 @@ def with_place(ctx: AppContext, order: dict[str, Any]) -> dict[str, Any]:
 def list_orders(
     user: CurrentUser,
     orders: OrdersDep,
+    ctx: CtxDep,
     severity: SeverityQ = None,
     status: StatusQ = None,
     grid_id: Annotated[str | None, Query(max_length=64)] = None,
@@ -78,7 +79,9 @@ def list_orders(
     filters.update(scope_filters(user))
     if user.role == "dispatcher" and town_id not in (None, user.town_id):
         raise forbidden(f"a dispatcher of {user.town_id} cannot list orders of {town_id}")
-    return orders.list_orders(limit=limit, offset=offset, **filters)
+    page = orders.list_orders(limit=limit, offset=offset, **filters)
+    page["items"] = [with_place(ctx, o) for o in page["items"]]
+    return page
 
 
 @router.get("/{order_id}", response_model=schemas.WorkOrderDetail, responses=responses(401, 403, 404, 422),
@@ -93,7 +96,7 @@ def _act(action: str, order_id: int, user: Identity, orders: Any, ctx: AppContex
     allowed = FIELD_ACTIONS if user.role == "worker" else () if user.role == "department" else ALL_ACTIONS
     if action not in allowed:
         raise forbidden(f"a {user.role} token cannot {action.replace('_', ' ')} an order")
-    return getattr(orders, action)(order_id, user.actor, **kwargs)
+    return with_place(ctx, getattr(orders, action)(order_id, user.actor, **kwargs))
 
 
 NoteBody = Annotated[schemas.Note | None, Body()]
