@@ -3,8 +3,8 @@
 Based on:
 - resting heart rate of older adults 60-80 bpm, children 70-110 (AHA; Fleming et al.,
   Lancet 2011 for children's centiles);
-- circadian rhythm: a nadir around 04:00 and a peak in the afternoon, about ±5 bpm,
-  with another 5-10 bpm lower during sleep (Vandewalle et al., J Sleep Res 2007);
+- circadian rhythm: a nadir around 04:00 and a peak in the afternoon, about ±4 bpm,
+  with another ~5 bpm lower during sleep (Vandewalle et al., J Sleep Res 2007);
 - a walk raises heart rate by 20-35 bpm within a couple of minutes (moderate activity,
   40-60 % of heart-rate reserve);
 - SpO₂ of healthy adults 95-99 %, about 1 point lower asleep (pulse-oximetry norms,
@@ -34,7 +34,8 @@ def prepare(f: Fleet) -> None:
     age = f.param("age", 75.0)
     slot = f.slots
     child = age < 18
-    f.p["rest_hr"] = np.where(child, 88.0, 68.0) + np.where(child, 7.0, 5.0) * normal(f.seed, 1, slot)
+    rest = np.where(child, 88.0, 68.0) + np.where(child, 7.0, 5.0) * normal(f.seed, 1, slot)
+    f.p["rest_hr"] = np.clip(rest, np.where(child, 72.0, 57.0), np.where(child, 105.0, 84.0))
     f.p["spo2"] = 97.5 - 0.02 * np.clip(age - 60, 0, None) + 0.5 * normal(f.seed, 2, slot)
     f.p["charge_h"] = 19.0 + 4.0 * uniform(f.seed, 3, slot)  # charged in the evening
     f.p["walk_p"] = np.where(child, 0.3, 0.12) * (0.5 + uniform(f.seed, 4, slot))
@@ -59,9 +60,9 @@ def walking(f: Fleet, i: np.ndarray, t: np.ndarray) -> np.ndarray:
 def heart_rate(f: Fleet, i: np.ndarray, t: np.ndarray) -> np.ndarray:
     """The band's heart rate before incidents and faults (bpm, float)."""
     h = local_hours(t)
-    rhythm = 5.0 * np.cos(2 * np.pi * (h - 16.0) / 24.0) - 6.0 * asleep(h)
+    rhythm = 4.0 * np.cos(2 * np.pi * (h - 16.0) / 24.0) - 5.0 * asleep(h)
     walk = (22.0 + 8.0 * uniform(f.seed, 7, f.slots[i], np.floor(t / WALK_SLOT_S))) * walking(f, i, t)
-    noise = 1.8 * normal(f.seed, 8, f.slots[i], np.round(t))
+    noise = 1.8 * np.clip(normal(f.seed, 8, f.slots[i], np.round(t)), -3.0, 3.0)
     return f.p["rest_hr"][i] + rhythm + walk + noise
 
 
