@@ -1,0 +1,120 @@
+"""Work orders through the HTTP API, on SQLite and the real PostgreSQL."""
+
+from __future__ import annotations
+
+from tests.api.conftest import auth
+
+PROBLEM = "application/problem+json"
+
+
+def test_without_a_token_the_api_answers_401_but_health_and_metrics_are_open(harness, client):
+    r = client.get("/api/v1/work-orders")
+    assert r.status_code == 401
+    assert r.headers["content-type"] == PROBLEM
+    assert r.headers["www-authenticate"] == "Bearer"
+    assert r.json()["instance"] == "/api/v1/work-orders"
+    bad = client.get("/api/v1/work-orders", headers={"Authorization": "Bearer gw_not-a-real-token"})
+    assert bad.status_code == 401 and "unknown or revoked" in bad.json()["detail"]
+    assert client.get("/health").status_code == 200
+    assert client.get("/metrics").status_code == 200
+
+
+def test_a_worker_sees_only_its_own_orders(harness, client):
+    mine = harness.red_order("wb-0001")
+    other = harness.red_order("sm-0003")
+    assert mine["assignee"] == "w-001" and other["assignee"] != "w-001"
+    listed = client.get("/api/v1/work-orders", headers=auth(harness, "worker")).json()["items"]
+    assert {o["assignee"] for o in listed} == {"w-001"}
+    assert mine["id"] in {o["id"] for o in listed} and other["id"] not in {o["id"] for o in listed}
+    r = client.get(f"/api/v1/work-orders/{other['id']}", headers=auth(harness, "worker"))
+    assert r.status_code == 403 and r.headers["content-type"] == PROBLEM
+    assert client.post(f"/api/v1/work-orders/{other['id']}/accept", headers=auth(harness, "worker")).status_code == 403
+    assert client.get("/api/v1/work-orders/999999", headers=auth(harness, "admin")).status_code == 404
+
+
+def test_the_worker_carries_an_order_through_and_the_dispatcher_closes_it(harness, client):
+    order = harness.red_order("wb-0001")
+    url, worker = f"/api/v1/work-orders/{order['id']}", auth(harness, "worker")
+    for action, status in (("accept", "accepted"), ("en-route", "en_route"), ("on-site", "on_site"),
+                           ("resolve", "resolved")):
+        r = client.post(f"{url}/{action}", headers=worker, json={"note": f"{action} from the phone"})
+        assert r.status_code == 200, r.text
+        assert r.json()["status"] == status
+    assert client.post(f"{url}/close", headers=worker, json={"evaluation": 5, "closure_code": "true_event"}
+                       ).status_code == 403
+    r = client.post(f"{url}/close", headers=auth(harness, "dispatcher"),
+                    json={"evaluation": 5, "closure_code": "true_event", "note": "resident thanked the team"})
+    assert r.status_code == 200 and r.json()["status"] == "closed" and r.json()["evaluation"] == 5
+    detail = client.get(url, headers=auth(harness, "admin")).json()
+    types = [e["type"] for e in detail["timeline"]]
+    assert types[0] == "created" and types[-1] == "close"
+    assert {"accept", "en_route", "on_site", "resolve"} <= set(types)
+    assert any(e["actor"] == "worker:w-001" and e["note"] == "accept from the phone" for e in detail["timeline"])
+    assert detail["place"] == "Wang Jianguo (69)"
+
+
+def test_illegal_and_conflicting_transitions_are_409_problems(harness, client):
+    order = harness.red_order("wb-0001")
+    url, worker = f"/api/v1/work-orders/{order['id']}", auth(harness, "worker")
+    r = client.post(f"{url}/resolve", headers=worker)
+    assert r.status_code == 409 and r.json()["type"].endswith("/illegal-transition")
+    assert client.post(f"{url}/accept", headers=worker).status_code == 200
+    again = client.post(f"{url}/accept", headers=worker)
+    assert again.status_code == 409 and "already accepted by w-001" in again.json()["detail"]
+
+
+def test_reassign_escalate_and_cancel_are_for_dispatchers(harness, client):
+    order = harness.red_order("wb-0001")
+    url = f"/api/v1/work-orders/{order['id']}"
+    assert client.post(f"{url}/reassign", headers=auth(harness, "worker"), json={"worker_id": "w-002"}
+                       ).status_code == 403
+    body = {"worker_id": "w-002", "note": "nearer"}
+    r = client.post(f"{url}/reassign", headers=auth(harness, "dispatcher"), json=body)
+    assert r.status_code == 200 and r.json()["assignee"] == "w-002"
+    assert client.get(url, headers=auth(harness, "worker")).status_code == 403  # no longer w-001's
+    assert client.get(url, headers=auth(harness, "worker2")).status_code == 200
+    assert client.post(f"{url}/reassign", headers=auth(harness, "admin"), json={"worker_id": "nobody"}
+                       ).status_code == 404
+    assert client.post(f"{url}/escalate", headers=auth(harness, "dispatcher")).status_code == 200
+    assert client.post(f"{url}/cancel", headers=auth(harness, "dispatcher2")).status_code == 403  # other town
+    r = client.post(f"{url}/cancel", headers=auth(harness, "dispatcher"), json={"note": "raised in error"})
+    assert r.status_code == 200 and r.json()["status"] == "cancelled"
+
+
+def test_filters_and_paging(harness, client):
+    harness.red_order("rg-0001")
+    admin = auth(harness, "admin")
+    reds = client.get("/api/v1/work-orders?severity=red&status=open&limit=2", headers=admin).json()
+    assert len(reds["items"]) <= 2 and reds["limit"] == 2
+    assert all(o["severity"] == "red" and o["status"] in ("dispatched", "accepted") for o in reds["items"])
+    second = client.get("/api/v1/work-orders?severity=red&status=open&limit=2&offset=2", headers=admin).json()
+    assert not {o["id"] for o in reds["items"]} & {o["id"] for o in second["items"]}
+    by_device = client.get("/api/v1/work-orders?device_id=rg-0001", headers=admin).json()["items"]
+    assert by_device and {o["device_id"] for o in by_device} == {"rg-0001"}
+    assert {o["grid_id"] for o in client.get("/api/v1/work-orders?grid_id=g-003", headers=admin).json()["items"]} == {
+        "g-003"}
+    bad = client.get("/api/v1/work-orders?severity=purple", headers=admin)
+    assert bad.status_code == 422 and bad.headers["content-type"] == PROBLEM
+    assert bad.json()["errors"][0]["loc"] == ["query", "severity"]
+
+
+def test_dispatchers_see_their_town_and_departments_what_they_were_pulled_into(harness, client):
+    t01 = harness.red_order("wb-0001")  # medical-120 and traffic-police are called
+    t02 = harness.red_order("wb-0004")
+    d1 = client.get("/api/v1/work-orders?limit=1000", headers=auth(harness, "dispatcher")).json()["items"]
+    assert t01["id"] in {o["id"] for o in d1} and {o["town_id"] for o in d1} == {"t-01"}
+    assert client.get(f"/api/v1/work-orders/{t02['id']}", headers=auth(harness, "dispatcher")).status_code == 403
+    assert client.get(f"/api/v1/work-orders/{t01['id']}", headers=auth(harness, "department")).status_code == 200
+    assert client.get(f"/api/v1/work-orders/{t01['id']}", headers=auth(harness, "department2")).status_code == 403
+    dept = auth(harness, "department")
+    assert client.post(f"/api/v1/work-orders/{t01['id']}/accept", headers=dept).status_code == 403
+    calls = client.get("/api/v1/departments/medical-120/calls?status=called", headers=auth(harness, "department"))
+    call = next(c for c in calls.json() if c["order_id"] == t01["id"])
+    assert client.get("/api/v1/departments/medical-120/calls", headers=auth(harness, "department2")).status_code == 403
+    r = client.post(f"/api/v1/departments/medical-120/calls/{call['id']}/accept",
+                    headers=auth(harness, "department"), json={"note": "ambulance 7 on its way"})
+    assert r.status_code == 200 and r.json()["status"] == "accepted"
+    again = client.post(f"/api/v1/departments/medical-120/calls/{call['id']}/return", headers=dept)
+    assert again.status_code == 409
+    timeline = client.get(f"/api/v1/work-orders/{t01['id']}", headers=auth(harness, "admin")).json()["timeline"]
+    assert any(e["type"] == "department_accepted" and e["actor"] == "department:medical-120" for e in timeline)
