@@ -63,7 +63,7 @@ class IForest(Detector):
         avg, prev = s.avg[slot].astype(np.float64), s.prev[slot].astype(np.float64)
         ready = has & (s.n[slot] >= c.warmup_readings)
         ref = np.maximum(np.abs(np.nan_to_num(avg)), 1e-3)
-        f1 = np.clip(np.log((np.maximum(x, 0) + 0.01 * ref) / (1.01 * ref)), -SPAN, SPAN)
+        f1 = np.clip(np.nan_to_num(np.log((np.maximum(x, 0) + 0.01 * ref) / (1.01 * ref))), -SPAN, SPAN)
         f2 = np.clip(np.nan_to_num((x - prev) / ref), -SPAN, SPAN)
         hour = (rnd.how % 24).astype(np.int64)
         table = self.table

@@ -46,7 +46,8 @@ class Fire(Detector):
         ready = s.n[slot] >= c.warmup_readings
         s.n[slot] = np.minimum(s.n[slot].astype(np.int64) + 1, 65535)
         smr, tr = np.where(ready, sm, np.nan), np.where(ready, temp, np.nan)
-        rr, dr, cor = np.where(ready, ror, np.nan), np.where(ready, dose, np.nan), np.where(ready, co, np.nan)
+        rr = np.where(ready & ~np.isnan(temp), ror, np.nan)  # state counts only where its field came
+        dr, cor = np.where(ready & ~np.isnan(co), dose, np.nan), np.where(ready, co, np.nan)
         hot = (tr >= c.heat_static_c) | (rr >= c.ror_c_per_min)
         heat_or_co = hot | (cor >= c.co_fire_ppm)
         n, known_any = len(rnd), ~(np.isnan(sm) & np.isnan(temp) & np.isnan(co))
