@@ -45,11 +45,12 @@ def cancel_deadlines(tx: Tx, order_id: int, kinds: tuple[str, ...] | None = None
 
 
 def plan(deps: Deps, tx: Tx, order: WorkOrder) -> None:
-    """Set the accept, re-notify and arrive deadlines of a freshly (re)dispatched order."""
+    """Set the accept and re-notify (while unaccepted) and arrive deadlines of an order."""
     d = deps.config.deadlines(Severity(order.severity))
     base = tx.now
-    add_deadline(tx, order.id, "accept", base + timedelta(seconds=d.accept_s))
-    add_deadline(tx, order.id, "renotify", base + timedelta(seconds=d.renotify_s))
+    if order.status in UNACCEPTED:
+        add_deadline(tx, order.id, "accept", base + timedelta(seconds=d.accept_s))
+        add_deadline(tx, order.id, "renotify", base + timedelta(seconds=d.renotify_s))
     pending_arrive = tx.s.scalar(select(Deadline.id).where(
         Deadline.order_id == order.id, Deadline.kind == "arrive", Deadline.status == "pending"))
     if pending_arrive is None and order.on_site_at is None:

@@ -20,7 +20,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from alerts import dispatch, escalation
+from alerts import departments, dispatch, escalation
 from alerts.lifecycle import OPEN
 from alerts.models import Alert, Incident, WorkOrder
 from alerts.orders import bump, record
@@ -130,9 +130,10 @@ class Correlator:
         if ev.severity > order.severity:
             bump(tx, order, {"severity": int(ev.severity)})
             record(tx, order, "severity_raised", "system", ev.reason, data)
-            escalation.cancel_deadlines(tx, order.id, ("accept", "renotify"))
-            if order.status in ("created", "dispatched"):
-                escalation.plan(self.deps, tx, order)
+            escalation.cancel_deadlines(tx, order.id, ("accept", "renotify", "arrive"))
+            escalation.plan(self.deps, tx, order)  # the tighter deadlines of the new severity
+            dept_ids = self.deps.config.departments_for(order.kind, ev.severity)
+            departments.call(self.deps, tx, order, dept_ids, actor="rules")
             self.deps.fanout.order(tx, order, "updated")
         else:
             record(tx, order, "evidence", "system", ev.reason, data)

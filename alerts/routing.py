@@ -90,7 +90,6 @@ class Router:
     ) -> list[Choice]:
         """Candidates for an order in ``grid_id`` of ``kind`` at (lat, lon), best first."""
         grids = [grid_id, *self.neighbours(grid_id)]
-        rank_of = {g: i for i, g in enumerate(grids)}
         rows = [w for w in s.scalars(select(Worker).where(Worker.grid_id.in_(grids), Worker.role == "worker"))
                 if w.id not in exclude]
         if not rows:
@@ -105,7 +104,7 @@ class Router:
         for w, d in zip(rows, dist, strict=True):
             skilled = not skill or skill in w.skills.split(";")
             eligible = bool(w.on_duty and w.available)
-            key = (not eligible, rank_of[w.grid_id], not skilled, float(d), w.load, w.id)
+            key = (not eligible, w.grid_id != grid_id, not skilled, float(d), w.load, w.id)
             keyed.append((key, w, float(d), skilled, eligible))
         keyed.sort(key=lambda k: k[0])
         return [Choice(w.id, w.grid_id, d, e, self._explain(w, grid_id, skill, sk, e, d))

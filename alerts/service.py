@@ -111,7 +111,7 @@ class WorkOrderService:
         elif action in _CANCELS:
             escalation.cancel_deadlines(tx, order.id, _CANCELS[action])
         if action == "reassign":
-            escalation.cancel_deadlines(tx, order.id)
+            escalation.cancel_deadlines(tx, order.id, ("accept", "renotify", "arrive"))
             escalation.plan(self.deps, tx, order)
         refresh_load(tx, {previous, order.assignee})
         event = {"reassign": "reassigned", "cancel": "cancelled"}.get(action, "updated")
