@@ -118,3 +118,14 @@ def test_dispatchers_see_their_town_and_departments_what_they_were_pulled_into(h
     assert again.status_code == 409
     timeline = client.get(f"/api/v1/work-orders/{t01['id']}", headers=auth(harness, "admin")).json()["timeline"]
     assert any(e["type"] == "department_accepted" and e["actor"] == "department:medical-120" for e in timeline)
+
+
+def test_a_worker_may_escalate_its_own_order_only(harness, client):
+    order = harness.red_order("wb-0001")
+    url = f"/api/v1/work-orders/{order['id']}/escalate"
+    for role in ("worker2", "department", "dispatcher2"):
+        assert client.post(url, headers=auth(harness, role)).status_code == 403
+    r = client.post(url, headers=auth(harness, "worker"), json={"note": "need a second pair of hands"})
+    assert r.status_code == 200
+    timeline = client.get(f"/api/v1/work-orders/{order['id']}", headers=auth(harness, "admin")).json()["timeline"]
+    assert any(e["type"] == "escalated" and e["actor"] == "worker:w-001" for e in timeline)
