@@ -6,7 +6,7 @@ good detector should raise, and the departments the DOMAIN.md rules pull in.
 
 Shapes, and what they are based on:
 - ``cardiac``: the DOMAIN.md case; heart rate falls from the wearer's own level to
-  30-38 bpm with a ~40 s time constant (bradyarrhythmia in acute inferior MI), SpO₂
+  ~30 bpm with a ~25 s time constant (bradyarrhythmia in acute inferior MI), SpO₂
   sags a few points over minutes. Red; medical-120 and traffic-police (escort).
 - ``fall``: the band's fall flag for the first minute, a startle tachycardia that
   fades over two minutes, then no walking (a fall without recovery). Red.
@@ -63,8 +63,8 @@ class Incident:
         x = t - self.start_s
         jitter = normal(self.seed, 71, f.slots[i], np.round(t))
         if self.type == "cardiac":
-            drop = 1.0 - np.exp(-x / 40.0)
-            v["heart_rate"] = np.round(v["heart_rate"] * (1 - drop) + (34.0 + 1.5 * jitter) * drop)
+            drop = 1.0 - np.exp(-x / 25.0)
+            v["heart_rate"] = np.round(v["heart_rate"] * (1 - drop) + (30.0 + 1.5 * jitter) * drop)
             v["spo2"] = np.round(v["spo2"] - 6.0 * (1.0 - np.exp(-x / 240.0)))
         elif self.type == "fall":
             v["fall"] = (x < 60.0).astype(np.float64)

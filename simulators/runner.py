@@ -53,10 +53,21 @@ class Runner:
         self.stats.steps += 1
         self.stats.sim_s = self.sim_now - self.world.start_s
 
+    def warm_up(self, seconds: float, chunk_s: float = 60.0) -> None:
+        """Publish the ``seconds`` of history before the start at once, so detectors have baselines."""
+        a = self.world.start_s - seconds
+        while a < self.world.start_s and self.publisher is not None:
+            b = min(a + chunk_s, self.world.start_s)
+            batches = self.world.window(a, b)
+            self.stats.messages += self.publisher.publish(batches, self.world.city)
+            self.stats.readings += sum(len(x) for x in batches)
+            a = b
+
     def run(self, stop: threading.Event | None = None, linger_s: float = 600.0,
             on_step: Callable[[Runner], None] | None = None) -> RunStats:
         """Run until the scenario ends (plus ``linger_s`` while workers are busy) or ``stop`` is set."""
         stop = stop or threading.Event()
+        self.warm_up(self.world.scenario.publish.warmup)
         real0, sim0 = time.monotonic(), self.world.start_s
         end = self.world.end_s
         while not stop.is_set():

@@ -120,6 +120,7 @@ class PublishSpec(Strict):
     kinds: list[KindName] = Field(default_factory=lambda: ["wearable", "smoke", "river_gauge", "meter"])
     intervals: dict[KindName, list[Annotated[float, Field(gt=0)]]] = Field(default_factory=dict)
     step: Duration = Field(1.0, gt=0, description="simulated seconds per publishing step")
+    warmup: Duration = Field(0.0, description="history published at once before the start (detector baselines)")
 
 
 class ContinuousSpec(Strict):

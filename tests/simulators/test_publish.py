@@ -50,7 +50,7 @@ def test_simulate_publishes_every_reading_in_interfaces_form(mosquitto, small_ci
     scenario = load_scenario("elderly-cardiac")
     scenario = scenario.model_copy(update={
         "duration": 120.0, "speed": 240.0, "incidents": [], "faults": [],
-        "publish": scenario.publish.model_copy(update={"form": form})})
+        "publish": scenario.publish.model_copy(update={"form": form, "warmup": 0.0})})
     settings = Settings.load(overrides={"data_dir": tmp_path, "mqtt": mosquitto.url}, env={})
     session = SimulationSession.create(scenario, settings, start=START, workers=False, city=small_city)
     stats = session.run()
