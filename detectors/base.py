@@ -143,7 +143,13 @@ class Detector:
 
     @property
     def nbytes(self) -> int:
-        return self.state.nbytes + self.alerts.nbytes + sum(a.nbytes for a in self.params.values())
+        """All memory held: per-device state, alert cells, per-device parameters, shared models."""
+        return self.state.nbytes + self.alerts.nbytes + sum(a.nbytes for a in self.params.values()) + self.shared_nbytes
+
+    @property
+    def shared_nbytes(self) -> int:
+        """Memory not per device (a model shared by all devices of the kind)."""
+        return 0
 
 
 def ewma_alpha(dt_s: np.ndarray, tau_s: float) -> np.ndarray:

@@ -149,6 +149,15 @@ class DetectorEngine:
         """Memory held by detector and alert state (for the benchmark)."""
         return sum(p.nbytes for p in self.pipelines.values()) + self.local.nbytes
 
+    def bytes_per_device(self) -> dict[str, float]:
+        """Per kind: state bytes per device, shared models excluded (the ≤ 1 KB budget)."""
+        out = {}
+        for kind, pipe in self.pipelines.items():
+            n = max(len(self.members[kind]), 1)
+            shared = sum(d.shared_nbytes for d in pipe.detectors)
+            out[kind] = (pipe.nbytes - shared) / n + self.local.itemsize
+        return out
+
     def stats(self) -> dict[str, dict[str, int]]:
         """Counters per kind: ``scored``, ``late``, ``duplicate``, ``not_this_kind``."""
         return {k: dict(p.counts) for k, p in self.pipelines.items()}

@@ -124,9 +124,8 @@ class IForest(Detector):
         return True
 
     @property
-    def nbytes(self) -> int:
-        shared = self._buf.nbytes + (0 if self.table is None else self.table.nbytes)
-        return super().nbytes + shared
+    def shared_nbytes(self) -> int:
+        return self._buf.nbytes + (0 if self.table is None else self.table.nbytes)
 
     def describe(self, rule: int, out: Output, j: int, firing: bool, seconds: float) -> str:
         x, avg, raw = (float(out.ctx[k][j]) for k in ("x", "avg", "raw"))
