@@ -6,7 +6,8 @@ Based on:
 - circadian rhythm: a nadir around 04:00 and a peak in the afternoon, about ±4 bpm,
   with another ~5 bpm lower during sleep (Vandewalle et al., J Sleep Res 2007);
 - a walk raises heart rate by 20-35 bpm within a couple of minutes (moderate activity,
-  40-60 % of heart-rate reserve);
+  40-60 % of heart-rate reserve); older adults recover slowly afterwards (~10-15 bpm in
+  the first minute, Cole et al., NEJM 1999), so the fall-back takes about five minutes;
 - SpO₂ of healthy adults 95-99 %, about 1 point lower asleep (pulse-oximetry norms,
   BTS guideline 2017); wrist optical sensors add about ±1 point of noise;
 - a band drains 40-50 % a day and is charged once a day.
@@ -46,14 +47,14 @@ def asleep(h: np.ndarray) -> np.ndarray:
 
 
 def walking(f: Fleet, i: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """0..1 walk intensity: some half hours of the day hold a 15-minute walk with 2-minute ramps."""
+    """0..1 walk intensity: some half hours hold a 15-minute walk (2-minute rise, 5-minute recovery)."""
     block = np.floor(t / WALK_SLOT_S).astype(np.int64)
     slot = f.slots[i]
     h = local_hours(t)
     on = (uniform(f.seed, 5, slot, block) < f.p["walk_p"][i]) & (h > 7.0) & (h < 20.0)
     start = block * WALK_SLOT_S + uniform(f.seed, 6, slot, block) * (WALK_SLOT_S - WALK_S)
     x = t - start
-    ramp = np.clip(np.minimum(x, WALK_S - x) / 120.0, 0.0, 1.0)
+    ramp = np.clip(np.minimum(x / 120.0, (WALK_S - x) / 300.0), 0.0, 1.0)
     return np.where(on, ramp, 0.0)
 
 
