@@ -65,14 +65,9 @@ def conflict(detail: str, kind: str = "conflict") -> Problem:
 
 def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses=`` entries documenting problem answers for ``codes``."""
-    return {
-        code: {
-            "model": ProblemDetail,
-            "description": HTTPStatus(code).phrase,
-            "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/ProblemDetail"}}},
-        }
-        for code in codes
-    }
+    schema = ProblemDetail.model_json_schema()
+    content = {MEDIA_TYPE: {"schema": schema}}
+    return {code: {"description": HTTPStatus(code).phrase, "content": content} for code in codes}
 
 
 def _render(request: Request, status: int, title: str, kind: str, detail: str, **extra: Any) -> JSONResponse:

@@ -6,7 +6,7 @@ ISO 8601 UTC strings, severities their names.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -196,13 +196,34 @@ class Location(_In):
     lon: float = Field(ge=-180, le=180)
 
 
-class TokenCreate(_In):
-    role: Literal["admin", "dispatcher", "worker", "department"]
+_ScopeId = Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")
+
+
+class _TokenBase(_In):
     name: str | None = Field(None, min_length=1, max_length=200, description="the person; defaults to the scope id")
-    worker_id: str | None = Field(None, pattern=r"^[A-Za-z0-9._-]{1,64}$")
-    dept_id: str | None = Field(None, pattern=r"^[A-Za-z0-9._-]{1,64}$")
-    town_id: str | None = Field(None, pattern=r"^[A-Za-z0-9._-]{1,64}$")
-    label: str | None = Field(None, max_length=200)
+    label: str | None = Field(None, max_length=200, description="what the token is for")
+
+
+class AdminToken(_TokenBase):
+    role: Literal["admin"]
+
+
+class DispatcherToken(_TokenBase):
+    role: Literal["dispatcher"]
+    town_id: str = _ScopeId
+
+
+class WorkerToken(_TokenBase):
+    role: Literal["worker"]
+    worker_id: str = _ScopeId
+
+
+class DepartmentToken(_TokenBase):
+    role: Literal["department"]
+    dept_id: str = _ScopeId
+
+
+TokenCreate = Annotated[AdminToken | DispatcherToken | WorkerToken | DepartmentToken, Field(discriminator="role")]
 
 
 class TokenIssued(BaseModel):

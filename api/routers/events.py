@@ -61,7 +61,7 @@ def _department(user: Identity, ctx: AppContext):
     response_class=StreamingResponse,
     responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}},
                      "description": "event: order|alert|worker, id: sequence, data: the JSON record"},
-               **responses(401)},
+               **responses(401, 422)},
 )
 async def events(
     request: Request,
