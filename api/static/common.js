@@ -110,15 +110,18 @@ const GW = (() => {
     return node;
   }
 
-  function signIn(onToken) {
+  function signIn(onToken, message) {
     const form = document.getElementById("signin");
     form.hidden = false;
-    form.addEventListener("submit", (e) => {
+    let note = form.querySelector(".error");
+    if (!note) { note = el("p", { class: "error", role: "alert" }); form.append(note); }
+    note.textContent = message || (sessionStorage.getItem(KEY) === null && form.token.value ? "That token is not valid." : "");
+    form.onsubmit = (e) => {
       e.preventDefault();
       sessionStorage.setItem(KEY, form.token.value.trim());
       form.hidden = true;
       onToken();
-    });
+    };
   }
 
   return { takeToken, signOut, api, stream, OPEN, SEV_RANK, KIND_LABEL, STATUS_LABEL, ms, duration, el, signIn };

@@ -17,6 +17,7 @@ async function start() {
   try { S.me = await api("/me"); } catch (e) { document.getElementById("main").hidden = true; return GW.signIn(start); }
   if (S.me.role === "worker") { location.href = "/worker" + location.hash; return; }
   document.getElementById("main").hidden = false;
+  document.body.classList.remove("signed-out");
   document.getElementById("who").textContent = `${S.me.name} · ${S.me.role}`;
   document.getElementById("signout").onclick = GW.signOut;
   S.targets = await api("/sla-targets");
