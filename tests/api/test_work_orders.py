@@ -129,3 +129,24 @@ def test_a_worker_may_escalate_its_own_order_only(harness, client):
     assert r.status_code == 200
     timeline = client.get(f"/api/v1/work-orders/{order['id']}", headers=auth(harness, "admin")).json()["timeline"]
     assert any(e["type"] == "escalated" and e["actor"] == "worker:w-001" for e in timeline)
+
+
+def test_staff_add_workers_and_a_phone_reports_duty_and_place(harness, client):
+    body = {"id": f"w-new-{harness.url[:4]}", "name": "Tang Yu", "grid_id": "g-002", "skills": ["medical"],
+            "lat": 29.566, "lon": 106.556}
+    assert client.post("/api/v1/workers", headers=auth(harness, "worker"), json=body).status_code == 403
+    assert client.post("/api/v1/workers", headers=auth(harness, "dispatcher2"), json=body).status_code == 403
+    r = client.post("/api/v1/workers", headers=auth(harness, "dispatcher"), json=body)
+    assert r.status_code == 201 and r.json()["town_id"] == "t-01" and r.json()["lat"] == 29.566
+    assert client.post("/api/v1/workers", headers=auth(harness, "admin"), json=body).status_code == 409
+    unknown_grid = {**body, "id": "w-x", "grid_id": "g-999"}
+    assert client.post("/api/v1/workers", headers=auth(harness, "admin"), json=unknown_grid).status_code == 404
+    r = client.patch(f"/api/v1/workers/{body['id']}", headers=auth(harness, "admin"), json={"skills": ["fire"]})
+    assert r.json()["skills"] == ["fire"]
+    worker = auth(harness, "worker")
+    assert client.put("/api/v1/workers/w-001/duty", headers=worker, json={"on_duty": False}).json()["on_duty"] is False
+    assert client.put("/api/v1/workers/w-001/duty", headers=worker, json={"on_duty": True}).json()["on_duty"] is True
+    moved = client.put("/api/v1/workers/w-001/location", headers=worker, json={"lat": 29.5641, "lon": 106.5521})
+    assert moved.status_code == 200 and moved.json()["lat"] == 29.5641
+    assert client.put("/api/v1/workers/w-002/location", headers=worker, json={"lat": 1, "lon": 1}).status_code == 403
+    assert client.put("/api/v1/workers/w-001/location", headers=worker, json={"lat": 91, "lon": 1}).status_code == 422
