@@ -43,6 +43,7 @@ class Settings(BaseModel):
     mqtt_password: SecretStr | None = None
     mqtt_ca_file: Path | None = Field(None, description="CA bundle for mqtts:// (system CAs if unset)")
     mqtt_max_inflight: int = Field(1000, ge=1, le=65535, description="unacknowledged QoS 1 messages at most")
+    mqtt_embedded: str = Field("127.0.0.1:1883", description="HOST:PORT of the embedded broker (when --mqtt is unset)")
 
     # InfluxDB
     influx: str | None = Field(None, description="InfluxDB URL; none = the embedded store")
@@ -50,6 +51,7 @@ class Settings(BaseModel):
     influx_bucket: str = Field("gridwatch", description="bucket (v2) or database (v1)")
     influx_org: str | None = Field(None, description="organisation (v2)")
     influx_token: SecretStr | None = Field(None, description="v2 token, or v1 'user:password'")
+    influx_gzip: bool = Field(False, description="gzip write bodies (saves bandwidth to a remote InfluxDB, costs CPU)")
     batch_size: int = Field(5000, ge=1, le=100_000, description="readings per write")
     flush_interval: float = Field(1.0, gt=0, le=60, description="seconds before a partial batch is written")
     spool_max_bytes: int = Field(1 << 30, ge=1 << 20, description="disk spool bound while InfluxDB is down")
@@ -68,7 +70,7 @@ class Settings(BaseModel):
 
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
-    @field_validator("http")
+    @field_validator("http", "mqtt_embedded")
     @classmethod
     def _host_port(cls, v: str) -> str:
         host, sep, port = v.rpartition(":")

@@ -14,7 +14,8 @@ from core.settings import Settings
 # flags every service-like command takes; a command may ask for a subset
 SERVICE_FLAGS = (
     "city", "data_dir", "mqtt", "mqtt_client_id", "mqtt_username", "mqtt_password", "mqtt_ca_file",
-    "mqtt_max_inflight", "influx", "influx_api", "influx_bucket", "influx_org", "influx_token",
+    "mqtt_max_inflight", "mqtt_embedded", "influx", "influx_api", "influx_bucket", "influx_org", "influx_token",
+    "influx_gzip",
     "batch_size", "flush_interval", "spool_max_bytes", "db", "detectors_config", "alerts_config",
     "http", "admin_token", "webhook_secret", "log_level",
 )
