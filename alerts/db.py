@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -29,9 +29,10 @@ def make_engine(url: str, **kwargs: object) -> Engine:
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
-        # take the write lock at BEGIN so that concurrent writers queue on busy_timeout
-        # instead of failing with "database is locked" when upgrading a read to a write
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        # writers take the write lock at BEGIN so that they queue on busy_timeout instead
+        # of failing with "database is locked" when upgrading a read to a write; readers
+        # (sessions from ``reader_factory``) begin deferred and never wait for a writer
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 10)
@@ -48,9 +49,23 @@ def _sqlite_pragmas(dbapi_conn: object, _record: object) -> None:
     cur.close()
 
 
+def _sqlite_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("gridwatch_read_only") else "BEGIN IMMEDIATE")
+
+
+def reader_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for reading only: on SQLite they never take (or wait for) the write lock."""
+    return sessionmaker(engine.execution_options(gridwatch_read_only=True), expire_on_commit=False,
+                        autoflush=False)
+
+
 def session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Sessions that keep loaded objects usable after commit (serialisers read them)."""
-    return sessionmaker(engine, expire_on_commit=False)
+    """Sessions that keep loaded objects usable after commit (serialisers read them).
+
+    Autoflush is off: code flushes where a query must see its own writes, so the many
+    small inserts of one alert (timeline, deadlines, outbox) go out in a few batches.
+    """
+    return sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
 def _alembic_config(url: str):

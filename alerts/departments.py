@@ -27,19 +27,18 @@ def call(deps: Deps, tx: Tx, order: WorkOrder, dept_ids: list[str], actor: str) 
     """Call each department not yet called for this order; returns the new calls."""
     already = set(tx.s.scalars(select(DepartmentCall.dept_id).where(DepartmentCall.order_id == order.id)))
     accept_by = tx.now + timedelta(seconds=deps.config.departments.accept_s)
-    made = []
-    for dept_id in dept_ids:
-        if dept_id in already:
-            continue
-        purpose = deps.config.departments.purpose.get(dept_id, "")
-        c = DepartmentCall(order_id=order.id, dept_id=dept_id, purpose=purpose, status="called",
+    purpose = deps.config.departments.purpose
+    made = [DepartmentCall(order_id=order.id, dept_id=d, purpose=purpose.get(d, ""), status="called",
                            called_at=tx.now, accept_by=accept_by, note="")
-        tx.s.add(c)
-        tx.s.flush()
-        known = dept_id in deps.city.departments
-        note = f"{dept_id}: {purpose or 'called'}" + ("" if known else " (not in departments.csv)")
-        record(tx, order, "department_called", actor, note, {"dept_id": dept_id, "call_id": c.id})
+            for d in dict.fromkeys(dept_ids) if d not in already]
+    if not made:
+        return []
+    tx.s.add_all(made)
+    tx.s.flush()
+    for c in made:
+        known = c.dept_id in deps.city.departments
+        note = f"{c.dept_id}: {c.purpose or 'called'}" + ("" if known else " (not in departments.csv)")
+        record(tx, order, "department_called", actor, note, {"dept_id": c.dept_id, "call_id": c.id})
         deps.fanout.department(tx, order, c, "created")
         escalation.add_deadline(tx, order.id, "department", accept_by, ref=str(c.id))
-        made.append(c)
     return made

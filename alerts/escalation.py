@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from alerts.models import Deadline, DepartmentCall, WorkOrder
 from alerts.orders import bump, record, refresh_load, tried_workers
@@ -36,6 +36,7 @@ def add_deadline(tx: Tx, order_id: int, kind: str, due: datetime, ref: str | Non
 
 def cancel_deadlines(tx: Tx, order_id: int, kinds: tuple[str, ...] | None = None, ref: str | None = None) -> None:
     """Cancel this order's pending deadlines (of ``kinds``; of one ``ref`` if given)."""
+    tx.s.flush()
     stmt = update(Deadline).where(Deadline.order_id == order_id, Deadline.status == "pending")
     if kinds:
         stmt = stmt.where(Deadline.kind.in_(kinds))
@@ -45,15 +46,16 @@ def cancel_deadlines(tx: Tx, order_id: int, kinds: tuple[str, ...] | None = None
 
 
 def plan(deps: Deps, tx: Tx, order: WorkOrder) -> None:
-    """Set the accept and re-notify (while unaccepted) and arrive deadlines of an order."""
+    """Set the accept and re-notify (while unaccepted) and arrive deadlines of an order.
+
+    Re-planning (reassign, severity raised) cancels the old ones first.
+    """
     d = deps.config.deadlines(Severity(order.severity))
     base = tx.now
     if order.status in UNACCEPTED:
         add_deadline(tx, order.id, "accept", base + timedelta(seconds=d.accept_s))
         add_deadline(tx, order.id, "renotify", base + timedelta(seconds=d.renotify_s))
-    pending_arrive = tx.s.scalar(select(Deadline.id).where(
-        Deadline.order_id == order.id, Deadline.kind == "arrive", Deadline.status == "pending"))
-    if pending_arrive is None and order.on_site_at is None:
+    if order.on_site_at is None:
         add_deadline(tx, order.id, "arrive", (order.dispatched_at or base) + timedelta(seconds=d.arrive_s))
 
 

@@ -47,9 +47,16 @@ class Correlator:
             started_ms=ev.started_ms, at_ms=ev.at_ms, detected_ms=ev.detected_ms, received_at=tx.now,
             lat=_finite(lat), lon=_finite(lon),
         )
+        known = tx.memo.get(ev.fingerprint)
+        if known is not None and ev.state == "firing" and ev.severity <= known[2]:
+            _attach(tx, known[0], alert)  # a repeat in this batch (a storm): no lookups at all
+            return known[1]
+        tx.s.flush()  # earlier events of this batch must be visible to the lookups below
         incident = self._by_fingerprint(tx, ev)
         if ev.state == "resolved":
+            tx.memo.pop(ev.fingerprint, None)
             return self._resolved(tx, alert, incident)
+        repeat = incident is not None
         if incident is None:
             incident = self._correlate(tx, ev, lat, lon)
         if incident is None:
@@ -60,20 +67,14 @@ class Correlator:
             )
             tx.s.add(incident)
             tx.s.flush()
-        incident.last_alert_at = tx.now
-        incident.alert_count += 1
-        incident.severity = max(incident.severity, int(ev.severity))
-        alert.incident_id = incident.id
-        tx.s.add(alert)
-        tx.s.flush()
-        tx.publish("alert", alert_dict(alert))
+        _attach(tx, incident, alert)
         order = _open_order_of(tx, incident.id)
         if order is not None:
-            self._evidence(tx, order, ev)
-            return order
-        if self.deps.config.opens_order(ev.severity):
-            return dispatch.open_order(self.deps, tx, incident, ev)
-        return None
+            self._evidence(tx, order, ev, repeat)
+        elif self.deps.config.opens_order(ev.severity):
+            order = dispatch.open_order(self.deps, tx, incident, ev)
+        tx.memo[ev.fingerprint] = (incident, order, max(int(ev.severity), order.severity if order else 0))
+        return order
 
     def _place(self, ev: AlertEvent) -> tuple[float, float, str | None]:
         city = self.deps.city
@@ -125,7 +126,8 @@ class Correlator:
                 best, best_d = inc, d
         return best
 
-    def _evidence(self, tx: Tx, order: WorkOrder, ev: AlertEvent) -> None:
+    def _evidence(self, tx: Tx, order: WorkOrder, ev: AlertEvent, repeat: bool) -> None:
+        """Severity raised: tighten the order; a new device: a timeline line; a repeat: the alert row only."""
         data = {"device_id": ev.device_id, "rule": ev.rule, "severity": str(ev.severity)}
         if ev.severity > order.severity:
             bump(tx, order, {"severity": int(ev.severity)})
@@ -135,14 +137,14 @@ class Correlator:
             dept_ids = self.deps.config.departments_for(order.kind, ev.severity)
             departments.call(self.deps, tx, order, dept_ids, actor="rules")
             self.deps.fanout.order(tx, order, "updated")
-        else:
+        elif not repeat:
             record(tx, order, "evidence", "system", ev.reason, data)
 
     def _resolved(self, tx: Tx, alert: Alert, incident: Incident | None) -> WorkOrder | None:
         alert.incident_id = incident.id if incident else None
         tx.s.add(alert)
         tx.s.flush()
-        tx.publish("alert", alert_dict(alert))
+        tx.publish("alert", lambda: alert_dict(alert))
         if incident is None:
             return None
         order = _open_order_of(tx, incident.id)
@@ -152,6 +154,15 @@ class Correlator:
         if not _still_firing(tx, incident.id):
             incident.status, incident.resolved_at = "resolved", tx.now
         return order
+
+
+def _attach(tx: Tx, incident: Incident, alert: Alert) -> None:
+    incident.last_alert_at = tx.now
+    incident.alert_count += 1
+    incident.severity = max(incident.severity, alert.severity)
+    alert.incident_id = incident.id
+    tx.s.add(alert)
+    tx.publish("alert", lambda: alert_dict(alert))  # serialised after commit, when the id is known
 
 
 def _open_order_of(tx: Tx, incident_id: int) -> WorkOrder | None:

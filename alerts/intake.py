@@ -30,7 +30,7 @@ class AlertIntake:
     """Thread-safe, non-blocking hand-off of alert events; ``start``/``stop`` run the drainer."""
 
     def __init__(self, deps: Deps, registry: CollectorRegistry | None = None,
-                 max_pending: int = 100_000, batch: int = 50) -> None:
+                 max_pending: int = 100_000, batch: int = 200) -> None:
         self.deps = deps
         self.correlator = Correlator(deps)
         self.max_pending, self.batch = max_pending, batch

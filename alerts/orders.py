@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from alerts.errors import Conflict
 from alerts.lifecycle import OPEN
@@ -32,7 +33,8 @@ def bump(tx: Tx, order: WorkOrder, values: dict[str, Any], action: str = "change
         if action == "accept" and fresh is not None and fresh.status != "dispatched":
             raise Conflict(f"order {order.id} was already accepted by {who}", by=who)
         raise Conflict(f"order {order.id} was changed by someone else; reload and retry", by=who)
-    tx.s.refresh(order)
+    for key, value in {**values, "version": order.version + 1}.items():
+        set_committed_value(order, key, value)
 
 
 def record(
@@ -48,6 +50,7 @@ def record(
 
 def refresh_load(tx: Tx, worker_ids: set[str | None] | list[str | None]) -> None:
     """Recount open orders of these workers (their ``load``; routing prefers the idle)."""
+    tx.s.flush()
     for wid in set(worker_ids) - {None}:
         n = tx.s.scalar(
             select(func.count()).select_from(WorkOrder).where(WorkOrder.assignee == wid, WorkOrder.status.in_(OPEN))
@@ -57,6 +60,7 @@ def refresh_load(tx: Tx, worker_ids: set[str | None] | list[str | None]) -> None
 
 def tried_workers(tx: Tx, order_id: int) -> set[str]:
     """Workers this order has already been given to (escalation skips them)."""
+    tx.s.flush()
     rows = tx.s.scalars(
         select(OrderEvent.data).where(
             OrderEvent.order_id == order_id, OrderEvent.type.in_(("dispatched", "escalated", "reassign"))

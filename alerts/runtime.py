@@ -14,7 +14,7 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
 
 from alerts.config import AlertsConfig, load_config
-from alerts.db import make_engine, session_factory, upgrade
+from alerts.db import make_engine, reader_factory, session_factory, upgrade
 from alerts.intake import AlertIntake
 from alerts.notify.fanout import Fanout
 from alerts.notify.mqtt import MqttPublisher
@@ -82,7 +82,7 @@ def build(
     engine = make_engine(url)
     cfg = config or load_config(settings.alerts_config)
     broker = mqtt_url or settings.mqtt
-    deps = Deps(session_factory(engine), clock, bus, cfg, city, Router(city, cfg.routing),
+    deps = Deps(session_factory(engine), reader_factory(engine), clock, bus, cfg, city, Router(city, cfg.routing),
                 Fanout(cfg.notify, mqtt=broker is not None))
     seed_workers(deps)
     rt = AlertsRuntime(engine, deps, WorkOrderService(deps), AlertIntake(deps, registry),
@@ -103,7 +103,8 @@ def build(
         rt.webhooks = hook = WebhookSender(secret)
         senders["webhook"] = lambda rows: [hook.send(m.target, m.payload, m.id) for m in rows]
     for channel, send in senders.items():
-        rt.deliverers[channel] = OutboxDeliverer(channel, send, deps.sessions, clock, cfg.notify, registry)
+        rt.deliverers[channel] = OutboxDeliverer(channel, send, deps.sessions, clock, cfg.notify, registry,
+                                               reader=deps.reader)
     deps.wake_outbox = _waker(rt.deliverers)
     return rt
 

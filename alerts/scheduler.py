@@ -40,13 +40,13 @@ class Scheduler:
         self._wake.set()
 
     def next_due(self) -> datetime | None:
-        with self.deps.sessions() as s:
+        with self.deps.reader() as s:
             return s.scalar(select(func.min(Deadline.due_at)).where(Deadline.status == "pending"))
 
     def run_due(self, now: float | None = None, limit: int = 500) -> int:
         """Fire every pending deadline due at ``now`` (default: the clock); returns how many."""
         at = utc(self.deps.clock.now() if now is None else now)
-        with self.deps.sessions() as s:
+        with self.deps.reader() as s:
             due = s.execute(
                 select(Deadline.id, Deadline.kind).where(Deadline.status == "pending", Deadline.due_at <= at)
                 .order_by(Deadline.due_at).limit(limit)

@@ -204,50 +204,50 @@ class WorkOrderService:
 
     def list_orders(self, **filters: Any) -> dict[str, Any]:
         """``{"items": [...], "total": n}``; filters as ``alerts.queries.list_orders``."""
-        with self.deps.sessions() as s:
+        with self.deps.reader() as s:
             return queries.list_orders(s, **filters)
 
     def get_order(self, order_id: int) -> dict[str, Any]:
         """One order with its ``timeline``, ``departments`` and ``alerts``; ``NotFound`` if absent."""
-        with self.deps.sessions() as s:
+        with self.deps.reader() as s:
             return queries.get_order(s, order_id)
 
     def list_incidents(self, **filters: Any) -> dict[str, Any]:
-        with self.deps.sessions() as s:
+        with self.deps.reader() as s:
             return queries.list_incidents(s, **filters)
 
     def get_incident(self, incident_id: int) -> dict[str, Any]:
-        with self.deps.sessions() as s:
+        with self.deps.reader() as s:
             return queries.get_incident(s, incident_id)
 
     def open_alerts(self, device_id: str | None = None, grid_id: str | None = None) -> list[dict[str, Any]]:
-        with self.deps.sessions() as s:
+        with self.deps.reader() as s:
             return queries.open_alerts(s, device_id=device_id, grid_id=grid_id)
 
     def open_counts(self, by: str = "grid") -> list[dict[str, Any]]:
-        with self.deps.sessions() as s:
+        with self.deps.reader() as s:
             return queries.open_counts(s, by)
 
     def list_workers(self, **filters: Any) -> list[dict[str, Any]]:
-        with self.deps.sessions() as s:
+        with self.deps.reader() as s:
             return queries.list_workers(s, **filters)
 
     def get_worker(self, worker_id: str) -> dict[str, Any]:
-        with self.deps.sessions() as s:
+        with self.deps.reader() as s:
             w = s.get(Worker, worker_id)
             if w is None:
                 raise NotFound(f"worker {worker_id} not found")
             return worker_dict(w)
 
     def list_department_calls(self, **filters: Any) -> list[dict[str, Any]]:
-        with self.deps.sessions() as s:
+        with self.deps.reader() as s:
             return queries.list_department_calls(s, **filters)
 
     def sla(self, by: str = "grid") -> list[dict[str, Any]]:
         """Per-stage p50/p90/p99 seconds per grid or town (see ``alerts.sla``)."""
         from alerts.sla import stage_percentiles
 
-        with self.deps.sessions() as s:
+        with self.deps.reader() as s:
             return stage_percentiles(s, by)
 
 

@@ -33,11 +33,13 @@ class Tx:
 
     s: Session
     now: datetime
-    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    events: list[tuple[str, Any]] = field(default_factory=list)
     outbox: bool = False  # new outbox rows: wake the deliverer
     deadlines: bool = False  # new deadlines: wake the scheduler
+    memo: dict[str, Any] = field(default_factory=dict)  # per-transaction lookups (incidents by fingerprint)
 
-    def publish(self, type_: str, data: dict[str, Any]) -> None:
+    def publish(self, type_: str, data: dict[str, Any] | Callable[[], dict[str, Any]]) -> None:
+        """Publish on the bus after commit; a callable is serialised then (ids assigned by the flush)."""
         self.events.append((type_, data))
 
 
@@ -49,7 +51,8 @@ def _nothing() -> None:
 class Deps:
     """What every alerts component needs; built once by ``alerts.runtime.build``."""
 
-    sessions: sessionmaker[Session]
+    sessions: sessionmaker[Session]  # for writing (``tx()`` uses it)
+    reader: sessionmaker[Session]  # for reading only
     clock: Clock
     bus: EventBus
     config: AlertsConfig
@@ -69,7 +72,7 @@ class Deps:
             tx = Tx(s, self.now())
             yield tx
         for type_, data in tx.events:
-            self.bus.publish(type_, data)
+            self.bus.publish(type_, data() if callable(data) else data)
         if tx.outbox:
             self.wake_outbox()
         if tx.deadlines:

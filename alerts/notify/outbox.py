@@ -35,8 +35,10 @@ class OutboxDeliverer:
     """Delivers one channel's pending rows; ``deliver_due()`` for tests, a thread in service."""
 
     def __init__(self, channel: str, send: Sender, sessions: sessionmaker[Session], clock: Clock, config: NotifyConfig,
-                 registry: CollectorRegistry | None = None, batch: int = 200, max_sleep: float = 1.0) -> None:
+                 registry: CollectorRegistry | None = None, batch: int = 200, max_sleep: float = 1.0,
+                 reader: sessionmaker[Session] | None = None) -> None:
         self.channel, self.send, self.sessions, self.clock = channel, send, sessions, clock
+        self.reader = reader or sessions
         self.config, self.batch, self.max_sleep = config, batch, max_sleep
         self.limit = RateLimit(config.worker_rate_per_min)
         self._wake, self._stop = threading.Event(), threading.Event()
@@ -52,7 +54,7 @@ class OutboxDeliverer:
         self._wake.set()
 
     def pending(self) -> int:
-        with self.sessions() as s:
+        with self.reader() as s:
             return s.scalar(select(func.count()).select_from(OutboxMessage).where(
                 OutboxMessage.channel == self.channel, OutboxMessage.status == "pending")) or 0
 
@@ -61,7 +63,7 @@ class OutboxDeliverer:
         total = 0
         while not self._stop.is_set():
             now = self.clock.now()
-            with self.sessions() as s:
+            with self.reader() as s:
                 rows = list(s.scalars(
                     select(OutboxMessage).where(
                         OutboxMessage.channel == self.channel, OutboxMessage.status == "pending",
@@ -115,7 +117,7 @@ class OutboxDeliverer:
             log.warning("dead letter: %s %s after %d attempt(s): %s", self.channel, r.target, attempts, reason)
 
     def next_due(self) -> float | None:
-        with self.sessions() as s:
+        with self.reader() as s:
             t = s.scalar(select(func.min(OutboxMessage.next_attempt_at)).where(
                 OutboxMessage.channel == self.channel, OutboxMessage.status == "pending"))
         return t.timestamp() if t else None

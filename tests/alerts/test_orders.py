@@ -28,8 +28,8 @@ def test_repeated_red_alerts_attach_evidence_instead_of_new_orders(make_runtime)
     submit(rt, alert("wb-0001"), alert("wb-0001", at=1_732_233_610.0))
     items = rt.service.list_orders()["items"]
     assert len(items) == 1
-    types = [e["type"] for e in rt.service.get_order(items[0]["id"])["timeline"]]
-    assert "evidence" in types
+    assert len(rt.service.get_order(items[0]["id"])["alerts"]) == 2
+    assert rt.service.get_incident(items[0]["incident_id"])["alert_count"] == 2
 
 
 def test_full_lifecycle_to_closed_with_evaluation(make_runtime) -> None:
