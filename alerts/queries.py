@@ -91,9 +91,13 @@ def get_order(s: Session, order_id: int) -> dict[str, Any]:
 
 
 def list_incidents(
-    s: Session, *, status: str | None = None, grid_id: str | None = None, limit: int = 50, offset: int = 0
+    s: Session, *, status: str | None = None, grid_id: str | None = None, town_id: str | None = None,
+    limit: int = 50, offset: int = 0,
 ) -> dict[str, Any]:
+    """Incidents, most severe then newest first; ``status`` is ``open`` or ``resolved``."""
     stmt = select(Incident)
+    if town_id:
+        stmt = stmt.where(Incident.town_id == town_id)
     if status:
         stmt = stmt.where(Incident.status == status)
     if grid_id:

@@ -65,3 +65,10 @@ def test_migrations_create_exactly_the_models(db_url: str) -> None:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     engine.dispose()
     assert diff == []
+
+
+def test_incidents_filter_by_town(make_runtime) -> None:
+    rt = make_runtime()
+    _mixed(rt)
+    assert {i["device_id"] for i in rt.service.list_incidents(town_id="t-02")["items"]} == {"wb-0004"}
+    assert len(rt.service.list_incidents(town_id="t-01", status="open")["items"]) == 3
