@@ -143,6 +143,14 @@ class Device(BaseModel):
     open_alerts: list[Alert] = Field(default_factory=list)
 
 
+class SlaStage(BaseModel):
+    stage: str = Field(description="detect_dispatch, dispatch_accept, accept_on_site or on_site_resolved")
+    count: int = Field(description="orders with both ends of the stage stamped")
+    p50_s: float | None = None
+    p90_s: float | None = None
+    p99_s: float | None = None
+
+
 class AreaSummary(BaseModel):
     """A grid or a town: open orders by severity and the SLA per stage."""
 
@@ -152,7 +160,7 @@ class AreaSummary(BaseModel):
     lon: float
     grids: list[str] = Field(default_factory=list)
     open_orders: dict[str, int] = Field(description="open orders by severity, and total")
-    sla: list[dict[str, Any]] = Field(description="per stage (detect->dispatch, ...): count and percentile seconds")
+    sla: list[SlaStage] = Field(description="per stage: how many orders and percentile seconds")
 
 
 class Worker(_Out):

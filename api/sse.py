@@ -40,10 +40,10 @@ def frame(event: Event) -> bytes:
 
 
 class Client:
-    """One connected console: a bounded queue and a visibility filter."""
+    """One connected console: a bounded queue of (event, encoded frame) and a visibility filter."""
 
     def __init__(self, visible: Callable[[Event], bool], maxsize: int) -> None:
-        self.queue: asyncio.Queue[Event] = asyncio.Queue(maxsize)
+        self.queue: asyncio.Queue[tuple[Event, bytes]] = asyncio.Queue(maxsize)
         self.visible = visible
         self.gap = False
 
@@ -95,6 +95,8 @@ class Broadcaster:
     def _fanout(self, event: Event) -> None:
         event = self._enrich(event)
         self._history.append(event)
+        encoded = frame(event)  # once, not once per client
+        sent = 0
         for client in self._clients:
             if not client.visible(event):
                 continue
@@ -102,14 +104,25 @@ class Broadcaster:
                 client.queue.get_nowait()
                 client.gap = True
                 self.dropped.inc()
-            client.queue.put_nowait(event)
-            self.sent.inc()
+            client.queue.put_nowait((event, encoded))
+            sent += 1
+        self.sent.inc(sent)
 
     def backlog(self, last_id: int | None) -> list[Event]:
         """Events after ``last_id`` still in the ring (empty if none asked)."""
         if last_id is None:
             return []
         return [e for e in self._history if e["seq"] > last_id]
+
+    def _drain(self, client: Client, first: tuple[Event, bytes]) -> bytes:
+        """The first waiting frame and every other one already queued, as one write."""
+        if client.gap:
+            client.gap = False
+            first = (first[0], frame({**first[0], "gap": True}))
+        frames = [first[1]]
+        while not client.queue.empty() and len(frames) < 256:
+            frames.append(client.queue.get_nowait()[1])
+        return b"".join(frames)
 
     async def stream(
         self, visible: Callable[[Event], bool], last_id: int | None, heartbeat_s: float
@@ -124,12 +137,10 @@ class Broadcaster:
                     yield frame(event)
             while True:
                 try:
-                    event = await asyncio.wait_for(client.queue.get(), heartbeat_s)
+                    first = await asyncio.wait_for(client.queue.get(), heartbeat_s)
                 except TimeoutError:
                     yield b": heartbeat\n\n"
                     continue
-                if client.gap:
-                    client.gap, event = False, {**event, "gap": True}
-                yield frame(event)
+                yield self._drain(client, first)
         finally:
             self._clients.discard(client)

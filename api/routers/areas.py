@@ -25,14 +25,13 @@ EMPTY = {"blue": 0, "yellow": 0, "orange": 0, "red": 0, "total": 0}
 
 
 def _sla(orders: Any, by: str) -> dict[str, list[dict[str, Any]]]:
-    """SLA rows per area id; empty where the work-order service has none (yet)."""
-    try:
-        rows = orders.sla(by)
-    except ModuleNotFoundError:  # alerts.sla not installed: no figures, not an error
-        return {}
+    """Per area id: one row per stage (``alerts.sla``), seconds."""
     out: dict[str, list[dict[str, Any]]] = {}
-    for row in rows:
-        out.setdefault(str(row.get(f"{by}_id")), []).append(row)
+    for row in orders.sla(by):
+        out[str(row[f"{by}_id"])] = [
+            {"stage": stage, "count": p["count"], "p50_s": p["p50"], "p90_s": p["p90"], "p99_s": p["p99"]}
+            for stage, p in row["stages"].items()
+        ]
     return out
 
 

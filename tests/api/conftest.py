@@ -28,7 +28,6 @@ def pg_api_url(postgres_url: str) -> Iterator[str]:
 
 def _harness(url: str, city) -> Harness:
     h = Harness(url, city)
-    h.seed_workers()
     h.issue_tokens()
     return h
 

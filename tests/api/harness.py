@@ -1,8 +1,10 @@
 """A gridwatch API around a real work-order service, for API, browser and benchmark runs.
 
-``Harness`` migrates the database, seeds the city's workers through the service,
-builds ``create_app`` and issues one token per role. ``red_order`` raises an order
-the way the pipeline does (incident -> order -> routed -> departments called).
+``Harness`` builds the alerts runtime (migrations, workers seeded from the city; its
+threads are not started, so nothing escalates behind a test's back), ``create_app``
+around it, and issues one token per role. ``red_order`` raises an order the way the
+pipeline does: an ``AlertEvent`` into ``AlertIntake`` (incident -> order -> routed ->
+departments called).
 """
 
 from __future__ import annotations
@@ -12,14 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import FastAPI
+from sqlalchemy import select
 
-from alerts import db, dispatch
-from alerts.config import load_config
-from alerts.models import Incident
-from alerts.notify.fanout import Fanout
-from alerts.routing import Router
-from alerts.service import WorkOrderService
-from alerts.unit import Deps
+from alerts.models import Alert
+from alerts.runtime import build
 from api.app import create_app
 from api.context import AppContext
 from api.tokenstore import TokenStore
@@ -43,28 +41,15 @@ class Harness:
     tokens: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        db.upgrade(self.url)
-        self.engine = db.make_engine(self.url)
-        self.sessions = db.session_factory(self.engine)
-        config = load_config()
-        self.deps = Deps(self.sessions, SystemClock(), self.bus, config, self.city,
-                         Router(self.city, config.routing), Fanout(config.notify, mqtt=False))
-        self.service = WorkOrderService(self.deps)
+        settings = Settings.load(overrides={"admin_token": ADMIN_TOKEN, "db": self.url}, env={})
+        registry = new_registry()
+        self.runtime = build(settings, self.city, SystemClock(), self.bus, registry)  # threads not started
+        self.engine, self.service = self.runtime.engine, self.runtime.service
+        self.sessions = self.runtime.deps.sessions
         self.latest: dict[str, dict[str, Any]] = {}
-        settings = Settings.load(overrides={"admin_token": ADMIN_TOKEN}, env={})
-        self.ctx = AppContext(settings, self.city, new_registry(), self.bus, orders=self.service,
+        self.ctx = AppContext(settings, self.city, registry, self.bus, orders=self.service,
                               session_factory=self.sessions, latest_readings=self.latest.get, sse_heartbeat_s=1.0)
         self.app: FastAPI = create_app(self.ctx)
-
-    def seed_workers(self) -> None:
-        w = self.city.workers
-        for i, wid in enumerate(w.ids):
-            try:
-                self.service.create_worker(str(wid), str(w.name[i]), self.city.grids.ids[w.grid[i]],
-                                           str(w.role[i]), sorted(w.skills[i]))
-            except Exception:  # already there from an earlier harness on the same database
-                continue
-            self.service.set_location(str(wid), float(w.lat[i]), float(w.lon[i]))
 
     def issue_tokens(self) -> dict[str, str]:
         store = TokenStore(self.sessions)
@@ -77,24 +62,18 @@ class Harness:
 
     def red_order(self, device_id: str = "wb-0001", severity: Severity = Severity.RED,
                   reason: str = "heart rate 36 bpm, 52% below usual 75 for 40 s") -> dict[str, Any]:
-        """An order raised as the pipeline raises it; returns the order as the API shows it."""
+        """An order raised by the pipeline's entry (``AlertIntake``); returns it as the API shows it."""
         dev = self.city.devices
         slot = dev.slot(device_id)
-        grid_id = self.city.device_grid_id(slot)
-        now_ms = self.deps.clock.now_ms()
-        ev = AlertEvent(device_id, dev.kind_name(slot), grid_id, f"{dev.kind_name(slot)}.test{next(_seq)}", "firing",
-                        severity, reason, 36.0, now_ms - 40_000, now_ms, now_ms,
-                        float(dev.lat[slot]), float(dev.lon[slot]))
-        with self.deps.tx() as tx:
-            town = str(self.city.grids.town[self.city.grids.slot(grid_id)])
-            inc = Incident(key=ev.fingerprint, kind=ev.kind, grid_id=grid_id, town_id=town, device_id=device_id,
-                           severity=int(severity), status="open", opened_at=tx.now, last_alert_at=tx.now,
-                           alert_count=1, lat=ev.lat, lon=ev.lon)
-            tx.s.add(inc)
-            tx.s.flush()
-            order = dispatch.open_order(self.deps, tx, inc, ev)
-            order_id = order.id
-        return self.service.get_order(order_id)
+        kind, now_ms = dev.kind_name(slot), SystemClock().now_ms()
+        ev = AlertEvent(device_id, kind, self.city.device_grid_id(slot), f"{kind}.test{next(_seq)}", "firing",
+                        severity, reason, 36.0, now_ms - 40_000, now_ms, now_ms)
+        self.runtime.intake.submit([ev])
+        self.runtime.intake.drain()
+        with self.sessions() as s:
+            incident = s.scalar(select(Alert.incident_id).where(Alert.fingerprint == ev.fingerprint))
+        order = self.service.list_orders(incident_id=incident, limit=1)["items"][0]
+        return self.service.get_order(order["id"])
 
     def close(self) -> None:
         self.engine.dispose()

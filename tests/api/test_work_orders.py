@@ -150,3 +150,16 @@ def test_staff_add_workers_and_a_phone_reports_duty_and_place(harness, client):
     assert moved.status_code == 200 and moved.json()["lat"] == 29.5641
     assert client.put("/api/v1/workers/w-002/location", headers=worker, json={"lat": 1, "lon": 1}).status_code == 403
     assert client.put("/api/v1/workers/w-001/location", headers=worker, json={"lat": 91, "lon": 1}).status_code == 422
+
+
+def test_towns_and_grids_show_open_orders_by_severity_and_sla(harness, client):
+    order = harness.red_order("wb-0001")
+    client.post(f"/api/v1/work-orders/{order['id']}/accept", headers=auth(harness, "worker"))
+    town = client.get("/api/v1/towns/t-01", headers=auth(harness, "dispatcher")).json()
+    assert town["grids"] == ["g-001", "g-002", "g-003"] and town["open_orders"]["red"] >= 1
+    stages = {s["stage"]: s for s in town["sla"]}
+    assert stages["dispatch_accept"]["count"] >= 1 and stages["dispatch_accept"]["p50_s"] >= 0
+    grids = client.get("/api/v1/grids", headers=auth(harness, "dispatcher")).json()
+    assert {g["id"] for g in grids} == {"g-001", "g-002", "g-003"}  # the dispatcher's town only
+    device = client.get("/api/v1/devices/wb-0001", headers=auth(harness, "dispatcher")).json()
+    assert device["place"] == "Wang Jianguo (69)" and device["open_alerts"][0]["severity"] == "red"
