@@ -62,12 +62,13 @@ def load_service_city(settings: Settings) -> City:
 
 
 class Service:
-    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
+    def __init__(self, settings: Settings, clock: Clock | None = None, city: City | None = None) -> None:
+        """``city`` overrides ``settings.city`` (tests and replay build cities in memory)."""
         self.settings = settings
         self.clock = clock or SystemClock()
         self.data_dir = Path(settings.data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.city = load_service_city(settings)
+        self.city = city if city is not None else load_service_city(settings)
         self.registry = new_registry()
         self.bus = EventBus()
         self.metrics = IngestMetrics(self.registry)
@@ -186,7 +187,8 @@ class Service:
     def _mqtt_health(self) -> dict[str, Any]:
         src = self.source
         assert src is not None
-        return {"ok": src.connected, "connected": src.connected, "broker": f"{src.address.host}:{src.address.port}",
+        return {"ok": src.connected, "connected": src.connected, "subscribed": src.subscribed.is_set(),
+                "broker": f"{src.address.host}:{src.address.port}",
                 "embedded": self.broker is not None, "last_error": src.last_error,
                 "unacked_messages": self.pipeline.unacked if self.pipeline else 0}
 

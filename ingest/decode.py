@@ -184,15 +184,13 @@ class Decoder:
         now = self._clock.now_ms()
         for k, kind in enumerate(KINDS):
             idx = np.flatnonzero(row_kind == k)
+            if not len(idx):
+                continue
             if len(idx) == len(readings):
-                rows = readings
-            elif len(idx):
+                rows, row_slot_k, row_msg_k = readings, row_slot, row_msg
+            else:
                 rows = list(map(readings.__getitem__, idx.tolist()))
                 row_slot_k, row_msg_k = row_slot[idx], row_msg[idx]
-            else:
-                continue
-            if rows is readings:
-                row_slot_k, row_msg_k = row_slot, row_msg
             batch = self._finish(kind, rows, row_slot_k, row_msg_k, arrivals, now, rej)
             if batch is not None:
                 out.batches.append(batch)

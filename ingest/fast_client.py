@@ -9,12 +9,19 @@ replaces only the reader: one ``recv`` of up to 256 KiB, every complete packet i
 parsed in place, PUBLISH handed to ``on_frame(topic: bytes, payload: bytes, mid, qos)``
 without building a message object, any other packet passed to paho's own handler.
 ``ack_many`` queues the PUBACKs of many messages as one write. Measured: 2–4 µs per
-message. Both override private paho methods; ``paho-mqtt`` is pinned below 3 and
+message.
+
+``paused`` is the source's own bound on unacknowledged messages: PUBLISH packets stay
+in the buffer and the socket is not read (TCP back-pressure holds the rest at the
+broker) while acknowledgements and pings still go out; ``resume`` takes the buffer.
+
+These override private paho methods; ``paho-mqtt`` is pinned below 3 and
 ``tests/ingest/test_fast_client.py`` checks the fast path against paho's own.
 """
 
 from __future__ import annotations
 
+import contextlib
 import struct
 import time
 from collections.abc import Callable, Iterable
@@ -28,6 +35,7 @@ _READ_BYTES = 256 * 1024
 _PUBLISH, _PUBACK_CMD = 0x30, 0x40
 
 Frame = Callable[[bytes, bytes, int, int], None]
+_CONNECTED = mqtt._ConnectionState.MQTT_CS_CONNECTED
 
 
 def _fresh_in_packet() -> dict:
@@ -49,13 +57,13 @@ class FastClient(mqtt.Client):
     def __init__(self, *args, on_frame: Frame, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.on_frame = on_frame
-        self.paused = False  # True: read nothing (the broker keeps it), still write acks and pings
+        self.paused = False  # True: read nothing more (TCP holds it back), still write acks and pings
         self._rbuf = bytearray()
         self._rsock: object | None = None
 
     def _packet_read(self) -> MQTTErrorCode:
-        if self.paused:
-            time.sleep(0.02)
+        if self.paused and self._state == _CONNECTED:
+            time.sleep(0.02)  # the socket stays readable: do not spin
             return MQTTErrorCode.MQTT_ERR_SUCCESS
         if self._rsock is not self._sock:  # a new connection: drop bytes of the old one
             self._rsock, self._rbuf = self._sock, bytearray()
@@ -96,6 +104,8 @@ class FastClient(mqtt.Client):
             if end > n:
                 break
             if cmd & 0xF0 == _PUBLISH:
+                if self.paused and self._state == _CONNECTED:
+                    break  # keep it in the buffer until the source can take more
                 qos = (cmd >> 1) & 3
                 j = i + 2 + _U16(buf, i)[0]
                 topic = bytes(buf[i + 2 : j])
@@ -125,6 +135,29 @@ class FastClient(mqtt.Client):
                     return rc, end
             pos = end
         return MQTTErrorCode.MQTT_ERR_SUCCESS, pos
+
+    def loop_misc(self) -> MQTTErrorCode:
+        """Runs after every network-loop pass: take buffered messages once unpaused."""
+        if self._rbuf and not self.paused and self._rsock is self._sock:
+            rc, used = self._parse(self._rbuf)
+            del self._rbuf[:used]
+            if rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
+                return rc
+        return super().loop_misc()
+
+    def resume(self) -> None:
+        """Unpause and wake the network thread to take what the buffer holds."""
+        self.paused = False
+        if self._sockpairW is not None:
+            with contextlib.suppress(OSError):
+                self._sockpairW.send(b"\0")
+
+    def _check_keepalive(self) -> None:
+        if self.paused:  # unread bytes wait in the socket on purpose; PINGREQs still go out
+            with self._msgtime_mutex:
+                self._last_bytes_received = mqtt.time_func()
+            self._ping_t = 0
+        super()._check_keepalive()
 
     def ack_many(self, mids: Iterable[int]) -> None:
         """Queue PUBACKs (QoS 1) for ``mids`` as one write; thread-safe like ``publish``."""

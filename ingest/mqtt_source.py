@@ -10,7 +10,10 @@ A consumer that survives (eclipse/paho.mqtt.python, telegraf's mqtt_consumer):
   every reading in it is durable (spooled, stored) or dead-lettered — so a SIGKILL
   loses nothing, the broker redelivers what was not acknowledged;
 * a bounded window: MQTT 5's *Receive Maximum* (``Settings.mqtt_max_inflight``) tells
-  the broker how many unacknowledged messages it may send, which bounds memory;
+  the broker how many unacknowledged messages it may send; and since a broker may not
+  keep to it (Mosquitto 2.0.11 sends its whole queue after the first acknowledgements,
+  measured) or may not know it (MQTT 3.1.1), the source stops reading the socket while
+  twice that many are unacknowledged, so memory stays bounded whatever the broker does;
 * the network callback only appends ``(topic, payload, mid, qos, connection, arrival
   ms)`` to a deque and returns: it never blocks, never raises.
 
@@ -101,6 +104,10 @@ class MqttSource:
         self.inbox: deque[Received] = deque()
         self.wakeup = threading.Event()  # set when the inbox gets something
         self.subscribed = threading.Event()  # set once the broker confirmed the subscriptions
+        self.max_outstanding = 2 * max_inflight
+        self.received = 0  # frames handed off (network thread writes)
+        self.released = 0  # frames acknowledged or given up (ack caller writes)
+        self._stopping = False
         self.connection = 0  # increments on every successful connect
         self.connected = False
         self._ever_connected = False
@@ -149,6 +156,7 @@ class MqttSource:
 
     def pause(self) -> None:
         """Stop taking messages (they stay with the broker); acknowledgements still go out."""
+        self._stopping = True
         self._client.paused = True
 
     def flush_acks(self, timeout: float = 2.0) -> None:
@@ -167,9 +175,18 @@ class MqttSource:
     def ack(self, received: Iterable[tuple[int, int, int]]) -> None:
         """Acknowledge ``(mid, qos, connection)`` triples; ones of an older connection are dropped."""
         current = self.connection
+        received = list(received)
         mids = [mid for mid, qos, conn in received if qos and conn == current]
         if mids:
             self._client.ack_many(mids)
+        self.released += len(received)
+        if self._client.paused and not self._stopping and self.outstanding <= self.max_outstanding // 2:
+            self._client.resume()
+
+    @property
+    def outstanding(self) -> int:
+        """Messages handed off and not yet acknowledged."""
+        return self.received - self.released
 
     def publish(self, topic: str, payload: bytes, qos: int = 1) -> None:
         """Publish (e.g. work orders to ``workers/{id}/orders``); queued while disconnected."""
@@ -183,6 +200,9 @@ class MqttSource:
 
     def _on_frame(self, topic: bytes, payload: bytes, mid: int, qos: int) -> None:
         self.inbox.append((topic, payload, mid, qos, self.connection, self._clock.now_ms()))
+        self.received += 1
+        if self.received - self.released >= self.max_outstanding:
+            self._client.paused = True
         if not self.wakeup.is_set():
             self.wakeup.set()
 
