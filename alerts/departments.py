@@ -23,9 +23,13 @@ def handling(deps: Deps, kind: str) -> list[str]:
     return sorted(d.dept_id for d in deps.city.departments.values() if kind in d.handles or skill in d.handles)
 
 
-def call(deps: Deps, tx: Tx, order: WorkOrder, dept_ids: list[str], actor: str) -> list[DepartmentCall]:
+def call(
+    deps: Deps, tx: Tx, order: WorkOrder, dept_ids: list[str], actor: str, new_order: bool = False
+) -> list[DepartmentCall]:
     """Call each department not yet called for this order; returns the new calls."""
-    already = set(tx.s.scalars(select(DepartmentCall.dept_id).where(DepartmentCall.order_id == order.id)))
+    already: set[str] = set()
+    if not new_order:
+        already.update(tx.s.scalars(select(DepartmentCall.dept_id).where(DepartmentCall.order_id == order.id)))
     accept_by = tx.now + timedelta(seconds=deps.config.departments.accept_s)
     purpose = deps.config.departments.purpose
     made = [DepartmentCall(order_id=order.id, dept_id=d, purpose=purpose.get(d, ""), status="called",
@@ -34,7 +38,7 @@ def call(deps: Deps, tx: Tx, order: WorkOrder, dept_ids: list[str], actor: str) 
     if not made:
         return []
     tx.s.add_all(made)
-    tx.s.flush()
+    tx.flush()
     for c in made:
         known = c.dept_id in deps.city.departments
         note = f"{c.dept_id}: {c.purpose or 'called'}" + ("" if known else " (not in departments.csv)")

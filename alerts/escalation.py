@@ -30,13 +30,13 @@ NOT_ARRIVED = ("created", "dispatched", "accepted", "en_route")
 
 
 def add_deadline(tx: Tx, order_id: int, kind: str, due: datetime, ref: str | None = None) -> None:
-    tx.s.add(Deadline(order_id=order_id, kind=kind, ref=ref, due_at=due, status="pending", created_at=tx.now))
+    tx.add_row(Deadline, order_id=order_id, kind=kind, ref=ref, due_at=due, status="pending", created_at=tx.now)
     tx.deadlines = True
 
 
 def cancel_deadlines(tx: Tx, order_id: int, kinds: tuple[str, ...] | None = None, ref: str | None = None) -> None:
     """Cancel this order's pending deadlines (of ``kinds``; of one ``ref`` if given)."""
-    tx.s.flush()
+    tx.flush()
     stmt = update(Deadline).where(Deadline.order_id == order_id, Deadline.status == "pending")
     if kinds:
         stmt = stmt.where(Deadline.kind.in_(kinds))

@@ -51,7 +51,7 @@ class Correlator:
         if known is not None and ev.state == "firing" and ev.severity <= known[2]:
             _attach(tx, known[0], alert)  # a repeat in this batch (a storm): no lookups at all
             return known[1]
-        tx.s.flush()  # earlier events of this batch must be visible to the lookups below
+        tx.flush()  # earlier events of this batch must be visible to the lookups below
         incident = self._by_fingerprint(tx, ev)
         if ev.state == "resolved":
             tx.memo.pop(ev.fingerprint, None)
@@ -63,12 +63,14 @@ class Correlator:
             incident = Incident(
                 key=self._key(ev), kind=ev.kind, grid_id=ev.grid_id, town_id=town, device_id=ev.device_id,
                 severity=int(ev.severity), status="open", opened_at=tx.now, last_alert_at=tx.now,
-                alert_count=0, lat=_finite(lat), lon=_finite(lon),
+                alert_count=1, lat=_finite(lat), lon=_finite(lon),
             )
             tx.s.add(incident)
-            tx.s.flush()
-        _attach(tx, incident, alert)
-        order = _open_order_of(tx, incident.id)
+            tx.flush()
+            _attach(tx, incident, alert, counted=True)
+        else:
+            _attach(tx, incident, alert)
+        order = _open_order_of(tx, incident.id) if incident.alert_count > 1 else None
         if order is not None:
             self._evidence(tx, order, ev, repeat)
         elif self.deps.config.opens_order(ev.severity):
@@ -143,7 +145,7 @@ class Correlator:
     def _resolved(self, tx: Tx, alert: Alert, incident: Incident | None) -> WorkOrder | None:
         alert.incident_id = incident.id if incident else None
         tx.s.add(alert)
-        tx.s.flush()
+        tx.flush()
         tx.publish("alert", lambda: alert_dict(alert))
         if incident is None:
             return None
@@ -156,10 +158,11 @@ class Correlator:
         return order
 
 
-def _attach(tx: Tx, incident: Incident, alert: Alert) -> None:
-    incident.last_alert_at = tx.now
-    incident.alert_count += 1
-    incident.severity = max(incident.severity, alert.severity)
+def _attach(tx: Tx, incident: Incident, alert: Alert, counted: bool = False) -> None:
+    if not counted:
+        incident.last_alert_at = tx.now
+        incident.alert_count += 1
+        incident.severity = max(incident.severity, alert.severity)
     alert.incident_id = incident.id
     tx.s.add(alert)
     tx.publish("alert", lambda: alert_dict(alert))  # serialised after commit, when the id is known

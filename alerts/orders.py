@@ -39,28 +39,30 @@ def bump(tx: Tx, order: WorkOrder, values: dict[str, Any], action: str = "change
 
 def record(
     tx: Tx, order: WorkOrder, type_: str, actor: str, note: str = "", data: dict[str, Any] | None = None
-) -> OrderEvent:
+) -> None:
     """Append one timeline entry and publish the order's new state on the bus."""
-    ev = OrderEvent(order_id=order.id, at=tx.now, type=type_, actor=actor, note=note or "", data=data)
-    tx.s.add(ev)
+    tx.add_row(OrderEvent, order_id=order.id, at=tx.now, type=type_, actor=actor, note=note or "", data=data)
     event = {"type": type_, "actor": actor, "note": note or "", "at": iso(tx.now), "data": data or {}}
     tx.publish("order", {**order_dict(order), "event": event})
-    return ev
 
 
 def refresh_load(tx: Tx, worker_ids: set[str | None] | list[str | None]) -> None:
     """Recount open orders of these workers (their ``load``; routing prefers the idle)."""
-    tx.s.flush()
-    for wid in set(worker_ids) - {None}:
-        n = tx.s.scalar(
-            select(func.count()).select_from(WorkOrder).where(WorkOrder.assignee == wid, WorkOrder.status.in_(OPEN))
-        )
-        tx.s.execute(update(Worker).where(Worker.id == wid).values(load=n or 0))
+    ids = set(worker_ids) - {None}
+    if not ids:
+        return
+    tx.flush()
+    count = (
+        select(func.count()).select_from(WorkOrder)
+        .where(WorkOrder.assignee == Worker.id, WorkOrder.status.in_(OPEN)).scalar_subquery()
+    )
+    stmt = update(Worker).where(Worker.id.in_(ids)).values(load=count)
+    tx.s.execute(stmt.execution_options(synchronize_session=False))
 
 
 def tried_workers(tx: Tx, order_id: int) -> set[str]:
     """Workers this order has already been given to (escalation skips them)."""
-    tx.s.flush()
+    tx.flush()
     rows = tx.s.scalars(
         select(OrderEvent.data).where(
             OrderEvent.order_id == order_id, OrderEvent.type.in_(("dispatched", "escalated", "reassign"))

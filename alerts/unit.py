@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.config import AlertsConfig
@@ -37,6 +38,19 @@ class Tx:
     outbox: bool = False  # new outbox rows: wake the deliverer
     deadlines: bool = False  # new deadlines: wake the scheduler
     memo: dict[str, Any] = field(default_factory=dict)  # per-transaction lookups (incidents by fingerprint)
+    rows: dict[type, list[dict[str, Any]]] = field(default_factory=dict)  # write-only rows, inserted in bulk
+
+    def add_row(self, model: type, **values: Any) -> None:
+        """Queue a row nobody reads back in this transaction (timeline, deadline, outbox): one
+        multi-row INSERT per table at the next ``flush``, instead of one round trip each."""
+        self.rows.setdefault(model, []).append(values)
+
+    def flush(self) -> None:
+        """Write pending ORM changes, then the queued rows."""
+        self.s.flush()
+        rows, self.rows = self.rows, {}
+        for model, values in rows.items():
+            self.s.execute(insert(model), values)
 
     def publish(self, type_: str, data: dict[str, Any] | Callable[[], dict[str, Any]]) -> None:
         """Publish on the bus after commit; a callable is serialised then (ids assigned by the flush)."""
@@ -71,6 +85,7 @@ class Deps:
         with self.sessions.begin() as s:
             tx = Tx(s, self.now())
             yield tx
+            tx.flush()
         for type_, data in tx.events:
             self.bus.publish(type_, data() if callable(data) else data)
         if tx.outbox:

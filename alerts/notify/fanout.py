@@ -63,8 +63,8 @@ class Fanout:
                 self._add(tx, "webhook", hook.url, payload, severity, None)
 
     def _add(self, tx: Tx, channel: str, target: str, payload: str, severity: int, recipient: str | None) -> None:
-        tx.s.add(OutboxMessage(
-            channel=channel, target=target, recipient=recipient, payload=payload, priority=severity,
+        tx.add_row(
+            OutboxMessage, channel=channel, target=target, recipient=recipient, payload=payload, priority=severity,
             created_at=tx.now, next_attempt_at=tx.now, attempts=0, status="pending",
-        ))
+        )
         tx.outbox = True
