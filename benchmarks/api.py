@@ -94,11 +94,12 @@ def serve(url: str, port: int, events: int, rate: float, trigger: str) -> None:
     def publish() -> None:
         while not os.path.exists(trigger):
             time.sleep(0.05)
+        start = time.monotonic()
         for i in range(events):
+            time.sleep(max(0.0, start + i / rate - time.monotonic()))  # a fixed schedule, not sleep-after
             h.bus.publish("order", {"id": 10_000_000 + i, "status": "dispatched", "severity": "red",
                                     "town_id": "t-01", "grid_id": "g-001", "assignee": "w-001",
                                     "sent_ms": time.time() * 1000})
-            time.sleep(1 / rate)
 
     threading.Thread(target=publish, daemon=True).start()
     uvicorn.run(h.app, host="127.0.0.1", port=port, log_level="warning")
@@ -125,12 +126,13 @@ def time_list(base: str, token: str, n: int) -> list[float]:
 SENT = re.compile(rb'"sent_ms":([0-9.]+)')
 
 
-async def sse_client(port: int, token: str, until: float, got: list[int], lat: list[float], i: int) -> None:
+async def sse_client(port: int, token: str, until: float, got: list[int], lat: list[float], i: int,
+                     want: int) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.write(f"GET /api/v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\r\n".encode())
     await writer.drain()
     tail = b""
-    while time.time() < until:
+    while time.time() < until and got[i] < want:
         try:
             chunk = await asyncio.wait_for(reader.read(65536), timeout=max(0.1, until - time.time()))
         except TimeoutError:
@@ -145,10 +147,10 @@ async def sse_client(port: int, token: str, until: float, got: list[int], lat: l
     writer.close()
 
 
-async def sse(port: int, token: str, clients: int, seconds: float) -> tuple[list[int], list[float]]:
+async def sse(port: int, token: str, clients: int, seconds: float, want: int) -> tuple[list[int], list[float]]:
     got, lat = [0] * clients, []
     until = time.time() + seconds
-    await asyncio.gather(*(sse_client(port, token, until, got, lat, i) for i in range(clients)))
+    await asyncio.gather(*(sse_client(port, token, until, got, lat, i, want) for i in range(clients)))
     return got, lat
 
 
@@ -184,8 +186,8 @@ def run(args: argparse.Namespace) -> None:
         for who, token in (("admin", ADMIN_TOKEN), ("dispatcher", dispatcher), ("worker", worker)):
             took = time_list(base, token, args.requests)
             print(f"GET /api/v1/work-orders?status=open&limit=50 as {who:<10} {percentiles(took)}")
-        seconds = args.events / args.rate + 3
-        loop_task = sse(port, dispatcher, args.clients, seconds)
+        seconds = args.events / args.rate + 15
+        loop_task = sse(port, dispatcher, args.clients, seconds, args.events)
 
         async def go():
             task = asyncio.ensure_future(loop_task)
