@@ -35,14 +35,15 @@ SHARE = {"wearable": 0.40, "smoke": 0.30, "river_gauge": 0.05, "meter": 0.25}
 T0 = 1_732_233_600_000
 
 
-def synthetic_city(n: int) -> City:
-    """A city of ``n`` devices in 1,000 grids, columns only (no CSV)."""
+def synthetic_city(n: int, share: dict[str, float] | None = None) -> City:
+    """A city of ``n`` devices in 1,000 grids (kinds in ``share`` proportions), columns only (no CSV)."""
+    share = share or SHARE
     g = 1000
     gids = np.array([f"g-{i:05d}" for i in range(g)], dtype=object)
     grids = Grids(gids, {s: i for i, s in enumerate(gids)}, {}, gids, gids, np.full(g, 29.56), np.full(g, 106.55))
     ids = np.array([f"d-{i:07d}" for i in range(n)], dtype=object)
-    counts = [int(SHARE[k] * n) for k in KINDS]
-    counts[0] += n - sum(counts)
+    counts = [int(share.get(k, 0) * n) for k in KINDS]
+    counts[int(np.argmax(counts))] += n - sum(counts)
     kind = np.repeat(np.arange(len(KINDS), dtype=np.int8), counts)
     params = {"warning_level": np.where(kind == 2, 4.5, np.nan), "guarantee_level": np.where(kind == 2, 6.0, np.nan)}
     devices = Devices(ids, {s: i for i, s in enumerate(ids)}, {}, kind, (np.arange(n) % g).astype(np.int32),

@@ -5,7 +5,9 @@ Semantics (Prometheus-style, in event time):
 * a reading with level > 0 starts *pending*; the alert *fires* at the first reading
   at least ``for_s`` after pending began while every reading in between wanted it
   (a level-0 reading drops pending), so single spikes never fire;
-* while firing, a higher level raises the severity at once (an event); severities
+* the severity it fires with is the lowest level seen while pending, or the level of
+  the last two readings if higher; while firing, two readings in a row at a higher
+  level raise it (an event). So one wild reading never sets the colour. Severities
   never step down until resolution, so a worker is not told "less urgent" mid-rescue;
 * it *resolves* when readings stay below the clear threshold (level 0 and not
   ``hold``: hysteresis) for ``clear_for_s``;
@@ -14,7 +16,7 @@ Semantics (Prometheus-style, in event time):
   at a threshold gives one long alert, not a stream of them;
 * one active alert per (device, rule) by construction: the state is one cell.
 
-Times are int32 seconds since 2020-01-01 to keep ~15 bytes per device and rule.
+Times are int32 seconds since 2020-01-01 to keep ~17 bytes per device and rule.
 
 >>> t = AlertTable([RuleSpec("x.hot", for_s=20, clear_for_s=0)], 900, 3)
 >>> t.grow(1)
@@ -76,6 +78,8 @@ class AlertTable:
         r = len(self.rules)
         self.state = np.zeros((r, 0), np.int8)
         self.sev = np.zeros((r, 0), np.int8)
+        self.lo = np.zeros((r, 0), np.int8)  # lowest level while pending
+        self.prev = np.zeros((r, 0), np.int8)  # last known level
         self.flaps = np.zeros((r, 0), np.uint8)
         self.since = np.zeros((r, 0), np.int32)
         self.clear_since = np.zeros((r, 0), np.int32)
@@ -93,14 +97,14 @@ class AlertTable:
             return
         extra = n - have
         r = len(self.rules)
-        for name, fill in (("state", 0), ("sev", 0), ("flaps", 0), ("since", 0),
+        for name, fill in (("state", 0), ("sev", 0), ("lo", 0), ("prev", 0), ("flaps", 0), ("since", 0),
                            ("clear_since", UNSET), ("resolved_at", UNSET)):
             old = getattr(self, name)
             setattr(self, name, np.concatenate([old, np.full((r, extra), fill, old.dtype)], axis=1))
 
     @property
     def nbytes(self) -> int:
-        return sum(a.nbytes for a in (self.state, self.sev, self.flaps, self.since,
+        return sum(a.nbytes for a in (self.state, self.sev, self.lo, self.prev, self.flaps, self.since,
                                       self.clear_since, self.resolved_at))
 
     def firing_severity(self, slots: np.ndarray) -> np.ndarray:
@@ -117,19 +121,24 @@ class AlertTable:
         t = to_rel_s(ts_ms)
         st, sev, since = self.state[r, slots], self.sev[r, slots], self.since[r, slots]
         known, want = level >= 0, level > 0
+        prev = self.prev[r, slots]
         start = want & (st == INACTIVE)
+        lo = np.where(start, level, np.where(want & (st == PENDING), np.minimum(self.lo[r, slots], level),
+                                             self.lo[r, slots]))
         since = np.where(start, t, since)
         st = np.where(start, PENDING, st)
         st = np.where(known & ~want & (st == PENDING), INACTIVE, st)
         fire = (st == PENDING) & want & (t - since >= spec.for_s)
-        upgrade = (st == FIRING) & want & (level > sev)
+        twice = np.minimum(level, prev)  # the level the last two readings agree on
+        upgrade = (st == FIRING) & want & (twice > sev)
         resolve = self._clearing(r, slots, t, st, known & ~want & ~hold, spec.clear_for_s)
         if fire.any():
             self._count_flaps(r, slots[fire], t[fire])
         st = np.where(fire, FIRING, np.where(resolve, INACTIVE, st))
         old_sev = sev
-        sev = np.where(fire | upgrade, level, np.where(resolve, 0, sev)).astype(np.int8)
+        sev = np.where(fire, np.maximum(lo, twice), np.where(upgrade, twice, np.where(resolve, 0, sev))).astype(np.int8)
         self.state[r, slots], self.sev[r, slots], self.since[r, slots] = st, sev, since
+        self.lo[r, slots], self.prev[r, slots] = lo, np.where(known, level, prev)
         if resolve.any():
             self.resolved_at[r, slots[resolve]] = t[resolve]
         kind = np.select([fire, upgrade, resolve], [FIRE, UPGRADE, RESOLVE], 0).astype(np.int8)

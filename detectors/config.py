@@ -49,6 +49,8 @@ class HeartConfig(Strict):
     warmup_readings: int = Field(30, ge=1)
     baseline_tau_s: float = Field(1800.0, gt=0)
     learn_band: float = Field(0.2, gt=0, description="readings further from the baseline are not learned")
+    rise_tau_factor: float = Field(4.0, ge=1, description="the baseline rises this many times slower than it falls")
+    stuck_readings: int = Field(30, ge=2, description="this many identical readings in a row: a frozen sensor")
     drop_orange: float = Field(0.25, gt=0, lt=1)
     drop_red: float = Field(0.35, gt=0, lt=1)
     drop_clear: float = Field(0.15, ge=0, lt=1)
@@ -94,7 +96,9 @@ class FireConfig(Strict):
     heat_static_c: float = 58.0
     heat_clear_c: float = 50.0
     ror_c_per_min: float = Field(10.0, gt=0)
-    ror_tau_s: float = Field(30.0, gt=0)
+    fire_smoke: float = Field(4.0, gt=0, description="obscuration %/m that, with heat or CO, is fire")
+    fire_ror_c_per_min: float = Field(6.0, gt=0, description="rate of rise that, with smoke, is fire")
+    ror_tau_s: float = Field(15.0, gt=0)
     co_fire_ppm: float = 50.0
     co_tau_s: float = Field(960.0, gt=0)
     co_alarm_equiv_ppm: float = 49.0
@@ -110,8 +114,8 @@ class RiverLevelConfig(Strict):
     warmup_readings: int = Field(10, ge=2)
     warning_level: float = Field(float("nan"), description="m; per gauge from devices.csv")
     guarantee_level: float = Field(float("nan"), description="m; per gauge from devices.csv")
-    level_tau_s: float = Field(600.0, gt=0)
-    slope_tau_s: float = Field(1200.0, gt=0)
+    level_tau_s: float = Field(300.0, gt=0)
+    slope_tau_s: float = Field(600.0, gt=0)
     lead_s: float = Field(3600.0, gt=0, description="warn when projected to reach the warning level within this")
     min_rise_m_per_h: float = Field(0.05, ge=0)
     fast_rise_m_per_h: float = Field(0.3, gt=0)

@@ -6,7 +6,10 @@ baseline is one robust level per hour of week (168 bins, local time) — the
 baseline methods) made robust: a Huber-clipped running level approximates the
 median, and one relative absolute-deviation scale per meter stands in for the MAD
 (×1.2533 to a standard deviation), so a stoppage or a spike does not rewrite the
-profile. A meter is ready after ``warmup_weeks`` of history.
+profile. A reading far from the median of the last three is not learned, so an
+isolated spike never enters the profile (not even as a bin's first value); after a
+real step only the first reading is skipped. A meter is ready after
+``warmup_weeks`` of history.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ class Profile(Detector):
         super().__init__(*args)  # type: ignore[arg-type]
         self.state = Columns(
             {"med": (np.float32, np.nan), "cnt": (np.uint8, 0), "rscale": (np.float32, 0.05),
-             "first_s": (np.float64, np.nan)},
+             "first_s": (np.float64, np.nan), "raw1": (np.float32, np.nan), "raw2": (np.float32, np.nan)},
             width={"med": 168, "cnt": 168},
         )
 
@@ -54,7 +57,11 @@ class Profile(Detector):
         lv = [pick([(az >= c.blue_z, BLUE), (az >= c.yellow_z, YELLOW)], len(rnd), has),
               pick([(stop, YELLOW)], len(rnd), has)]
         hold = [az >= c.clear_z, ready & (x <= 0.2 * m)]
-        self._learn(rnd, x, has, m, k, sabs, ref)
+        r1, r2 = s.raw1[slot].astype(np.float64), s.raw2[slot].astype(np.float64)
+        x3 = np.where(np.isnan(r2) | np.isnan(r1), x, np.median(np.stack([x, r1, r2]), axis=0))
+        s.raw2[slot], s.raw1[slot] = np.where(has, r1, r2), np.where(has, x, r1)
+        odd = np.abs(x - x3) > 3.0 * 1.2533 * 0.05 * np.maximum(np.abs(x3), c.min_scale_kw)
+        self._learn(rnd, x, has & ~odd, m, k, sabs, ref)
         s.first_s[slot] = np.where(has, first, s.first_s[slot])
         ctx = {"x": x, "m": m, "z": z, "how": how}
         return Output(z_score_to_unit(z), lv, hold, [x, x], ctx)

@@ -6,9 +6,10 @@ the works are designed to hold (Ministry of Water Resources, *Standard for
 Hydrological Information and Forecasting*, SL 250). Each gauge's levels come from
 ``devices.csv`` (``warning_level``, ``guarantee_level``).
 
-The trend is Holt's linear smoothing on irregular time steps with a Huber-clipped
-innovation, so one spike barely moves it: the projection
-``(warning - level) / slope`` warns while there is still time to act.
+The trend is Holt's linear smoothing on irregular time steps, fed with the median of
+the last three readings so that an isolated spike never reaches it (a steady rise
+passes with one reading of delay): the projection ``(warning - level) / slope``
+warns while there is still time to act.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ class Level(Detector):
     def __init__(self, *args: object) -> None:
         super().__init__(*args)  # type: ignore[arg-type]
         self.state = Columns({
-            "lvl": (np.float32, np.nan), "slope": (np.float32, 0.0), "dev": (np.float32, 0.0),
+            "lvl": (np.float32, np.nan), "slope": (np.float32, 0.0), "raw1": (np.float32, np.nan),
+            "raw2": (np.float32, np.nan),
             "last_t": (np.float64, np.nan), "n": (np.uint16, 0),
         })
 
@@ -61,23 +63,21 @@ class Level(Detector):
         return Output(score, lv, hold, [x, lvl, slope_h], ctx)
 
     def _learn(self, rnd: Round, x: np.ndarray, has: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Holt update; returns the smoothed level and the slope in m/h after this reading."""
+        """Holt update on the median of three; returns the smoothed level and the slope in m/h."""
         c, s, slot, t = self.cfg, self.state, rnd.slot, rnd.t
-        lvl, slope, dev = (s.lvl[slot].astype(np.float64), s.slope[slot].astype(np.float64),
-                           s.dev[slot].astype(np.float64))
+        r1, r2 = s.raw1[slot].astype(np.float64), s.raw2[slot].astype(np.float64)
+        med = np.where(np.isnan(r2), x, np.median(np.stack([x, r1, r2]), axis=0))
+        s.raw2[slot], s.raw1[slot] = np.where(has, r1, r2), np.where(has, x, r1)
+        lvl, slope = s.lvl[slot].astype(np.float64), s.slope[slot].astype(np.float64)
         fresh = has & np.isnan(lvl)
         dt = np.nan_to_num(t - s.last_t[slot], nan=0.0)
         pred = lvl + slope * dt
-        resid = x - pred
-        k = 3.0 * np.maximum(dev, 0.005)
-        clipped = np.where(s.n[slot] < 3, resid, np.clip(resid, -k, k))
-        new_lvl = pred + ewma_alpha(dt, c.level_tau_s) * clipped
+        new_lvl = pred + ewma_alpha(dt, c.level_tau_s) * (med - pred)
         new_slope = slope + ewma_alpha(dt, c.slope_tau_s) * ((new_lvl - lvl) / np.where(dt > 0, dt, 1.0) - slope)
         upd = has & ~fresh & (dt > 0)
         lvl = np.where(fresh, x, np.where(upd, new_lvl, lvl))
         slope = np.where(upd, new_slope, slope)
-        dev = np.where(upd, dev + 0.05 * (np.minimum(np.abs(resid), k) - dev), dev)
-        s.lvl[slot], s.slope[slot], s.dev[slot] = lvl, slope, dev
+        s.lvl[slot], s.slope[slot] = lvl, slope
         s.last_t[slot] = np.where(has, t, s.last_t[slot])
         s.n[slot] = np.where(has, np.minimum(s.n[slot].astype(np.int64) + 1, 65535), s.n[slot])
         return lvl, slope * 3600.0

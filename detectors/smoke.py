@@ -13,7 +13,10 @@ Sources for the defaults:
   63 min, 100 ppm → 11 min, 300 ppm → 2.9 min.
 
 Smoke alone is yellow (orange when dense), because cooking makes smoke; smoke with
-heat or CO is a fire and red. A brief cooking blip stays below ``smoke.for_s``.
+heat or CO is a fire and red. Two signals agreeing justify lower thresholds for that
+combination (``fire_smoke`` 4 %/m, the top of EN 54-7's response range, with a rise
+of ``fire_ror_c_per_min``): cooking warms a room by a few °C over minutes, a flaming
+fire by 10-30 °C/min.
 """
 
 from __future__ import annotations
@@ -49,10 +52,10 @@ class Fire(Detector):
         rr = np.where(ready & ~np.isnan(temp), ror, np.nan)  # state counts only where its field came
         dr, cor = np.where(ready & ~np.isnan(co), dose, np.nan), np.where(ready, co, np.nan)
         hot = (tr >= c.heat_static_c) | (rr >= c.ror_c_per_min)
-        heat_or_co = hot | (cor >= c.co_fire_ppm)
+        heat_or_co = (tr >= c.heat_static_c) | (rr >= c.fire_ror_c_per_min) | (cor >= c.co_fire_ppm)
         n, known_any = len(rnd), ~(np.isnan(sm) & np.isnan(temp) & np.isnan(co))
         lv = [
-            pick([((smr >= c.smoke_alarm) & heat_or_co, RED)], n, known_any),
+            pick([((smr >= c.fire_smoke) & heat_or_co, RED)], n, known_any),
             pick([(smr >= c.smoke_alarm, YELLOW), (smr >= c.smoke_dense, ORANGE)], n, ~np.isnan(sm)),
             pick([(hot, ORANGE)], n, ~(np.isnan(temp))),
             pick([(dr >= c.co_alarm_equiv_ppm, ORANGE), ((dr >= c.co_alarm_equiv_ppm) & (cor >= c.co_red_ppm), RED)],
@@ -101,11 +104,11 @@ class Fire(Detector):
         if rule == RULE_CO:
             if not firing:
                 return f"carbon monoxide down to {x['co']:.0f} ppm"
-            return f"carbon monoxide {x['co']:.0f} ppm for {duration_words(seconds)} (alarm level by EN 50291)"
+            return f"carbon monoxide {x['co']:.0f} ppm: exposure at the EN 50291 alarm level"
         if not firing:
             return f"cleared: smoke {x['smoke']:.1f} %/m, {heat}"
         if rule == RULE_FIRE:
             return f"fire: smoke {x['smoke']:.1f} %/m with heat {heat}, co {x['co']:.0f} ppm"
         if rule == RULE_SMOKE:
-            return f"smoke {x['smoke']:.1f} %/m for {duration_words(seconds)}, no heat yet ({heat})"
+            return f"smoke {x['smoke']:.1f} %/m for {duration_words(seconds)} (temperature {heat})"
         return f"heat {heat} without smoke alarm"

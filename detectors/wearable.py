@@ -39,9 +39,12 @@ from detectors.base import (
 class Heart(Detector):
     """Heart-rate drop vs own baseline (red), bradycardia, tachycardia.
 
-    The baseline is a slow EWMA (``baseline_tau_s``) that learns only from readings
-    within ``learn_band`` of it, so a walk, a fall in rate or an artefact never
-    teaches it; the red case is confirmed over ``hr_drop.for_s``.
+    The baseline is a slow EWMA (``baseline_tau_s``) of the *resting* rate: it learns
+    from readings within ``learn_band`` of it, upward ``rise_tau_factor`` times slower
+    than downward (a walk must not lift "usual"), and never from readings far below
+    it, so a drop is never learned. A sensor repeating the very same value
+    ``stuck_readings`` times is frozen: those readings neither teach nor alarm. The
+    red case is confirmed over ``hr_drop.for_s``.
     """
 
     name, kind = "heart", "wearable"
@@ -49,12 +52,13 @@ class Heart(Detector):
 
     def __init__(self, *args: object) -> None:
         super().__init__(*args)  # type: ignore[arg-type]
-        self.state = Columns({"base": (np.float32, np.nan), "n": (np.uint16, 0), "last_t": (np.float64, np.nan)})
+        self.state = Columns({"base": (np.float32, np.nan), "n": (np.uint16, 0), "last_t": (np.float64, np.nan),
+                              "last": (np.float32, np.nan), "rep": (np.uint8, 0)})
 
     def step(self, rnd: Round) -> Output:
         c, s, slot = self.cfg, self.state, rnd.slot
         hr = rnd.cols["heart_rate"]
-        valid = hr >= c.min_valid_bpm
+        valid = (hr >= c.min_valid_bpm) & ~self._frozen(slot, hr)
         base, n = s.base[slot].astype(np.float64), s.n[slot]
         ready = valid & (n >= c.warmup_readings)
         ratio = np.where(ready, hr / base, 1.0)
@@ -74,14 +78,22 @@ class Heart(Detector):
             {"base": base, "hr": hr},
         )
 
+    def _frozen(self, slot: np.ndarray, hr: np.ndarray) -> np.ndarray:
+        """True where the sensor has repeated exactly this value ``stuck_readings`` times."""
+        s, has = self.state, ~np.isnan(hr)
+        same = has & (hr.astype(np.float32) == s.last[slot])
+        rep = np.where(same, np.minimum(s.rep[slot].astype(np.int64) + 1, 255), np.where(has, 0, s.rep[slot]))
+        s.rep[slot], s.last[slot] = rep, np.where(has, hr, s.last[slot])
+        return rep >= self.cfg.stuck_readings
+
     def _learn(self, rnd: Round, valid: np.ndarray, hr: np.ndarray, base: np.ndarray, n: np.ndarray) -> None:
         c, s, slot, t = self.cfg, self.state, rnd.slot, rnd.t
         fresh = valid & np.isnan(base)
         warm = valid & (n < c.warmup_readings) & ~fresh
         rel = hr / np.where(fresh, hr, base) - 1.0
         dt = np.nan_to_num(t - s.last_t[slot], nan=0.0)
-        a = ewma_alpha(dt, c.baseline_tau_s)
-        # in band: learn; far above (a new normal, e.g. waking up): drift 10x slower; far below: never
+        a = np.where(rel > 0, ewma_alpha(dt, c.baseline_tau_s * c.rise_tau_factor), ewma_alpha(dt, c.baseline_tau_s))
+        # in band: learn; far above (a walk, or a new normal): 10x slower still; far below: never
         a = np.where(np.abs(rel) <= c.learn_band, a, np.where(rel > 0, 0.1 * a, 0.0))
         a = np.where(warm, 1.0 / (n.astype(np.float64) + 1.0), a)
         learn = valid & ~fresh & (a > 0)
