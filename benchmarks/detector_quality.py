@@ -303,9 +303,12 @@ def score(fleet: Fleet, events: list, tally: Tally, base: int) -> None:
     for name, (rules, sev) in INCIDENTS.items():
         for e in firing:
             if e.rule in rules and e.severity >= sev:
-                ep = (base + dev_of[e.device_id], e.rule, e.started_ms)
-                tally.alerts[name].add(ep)
                 i = dev_of[e.device_id]
+                ep = (base + i, e.rule, e.started_ms)
+                other = str(fleet.role[i]).startswith("incident:") and fleet.role[i] != f"incident:{name}"
+                if other and e.at_ms >= fleet.onset_ms[i]:
+                    continue  # another incident's alert: neither true nor false for this one
+                tally.alerts[name].add(ep)
                 if fleet.role[i] == f"incident:{name}" and e.at_ms >= fleet.onset_ms[i]:
                     tally.tp[name].add(ep)
                     true_ep.add(ep)
