@@ -151,8 +151,8 @@ class MqttSource:
                                        clean_start=False, properties=props)
         else:
             self._client.connect_async(self.address.host, self.address.port, keepalive=30)
-        self._client.loop_start()
         log.info("MQTT: connecting to %s:%d as %r", self.address.host, self.address.port, self.client_id)
+        self._client.loop_start()
 
     def pause(self) -> None:
         """Stop taking messages (they stay with the broker); acknowledgements still go out."""

@@ -151,7 +151,7 @@ class Pipeline:
         for r in d.rejections:
             by_message.setdefault(r.message, []).append(r)
         letters = []
-        for mi, rejections in by_message.items():
+        for mi, rejections in sorted(by_message.items()):
             topic, payload, _mid, _qos, _conn, arrival = received[mi]
             letters.append(DeadLetter(
                 arrival,

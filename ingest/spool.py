@@ -9,10 +9,13 @@ sent twice across a crash; it carries the readings' own timestamps, so InfluxDB
 overwrites rather than duplicates.
 
 Layout: ``<dir>/<number>.seg`` segments of records ``magic | length | lines | crc32 |
-body``. A torn record at the end of the last segment (a crash mid-write) is cut off at
-start-up. The spool is bounded by ``max_bytes`` on disk: ``append`` reports ``False``
-when a body does not fit, and the caller stops acknowledging — the broker keeps the
-data. A WARNING is logged when it passes 80 % and an ERROR when it is full.
+body``, and ``<dir>/cursor``, the position of the next body to send (written on every
+``pop``, not fsync'd: after a power cut a few bodies are sent again). A torn record at
+the end of the last segment (a crash mid-write) is cut off at start-up.
+
+The spool is bounded by ``max_bytes`` on disk: ``append`` reports ``False`` when a body
+does not fit, and the caller stops acknowledging — the broker keeps the data. A
+WARNING is logged when it passes 80 % and an ERROR when it is full.
 
 >>> import tempfile
 >>> sp = Spool(tempfile.mkdtemp(), max_bytes=1 << 20)
@@ -37,6 +40,7 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 _HEADER = struct.Struct("<4sIII")  # magic, body length, lines, crc32
+_CURSOR = struct.Struct("<QQ")  # segment, offset
 _MAGIC = b"GWS1"
 SEGMENT_BYTES = 16 << 20
 
@@ -73,33 +77,53 @@ class Spool:
         self._recover()
         self._write_seg = max(self._segments, default=0) + 1
         self._write_fh = None
+        self._cursor_fd = os.open(self.dir / "cursor", os.O_RDWR | os.O_CREAT, 0o644)
 
     # ------------------------------------------------------------------ recovery
 
     def _recover(self) -> None:
+        cursor_seg, cursor_off = self._read_cursor()
         for path in sorted(self.dir.glob("*.seg"), key=lambda p: int(p.stem)):
-            size, lines = self._scan(path)
+            seg = int(path.stem)
+            if seg < cursor_seg:  # sent before the last stop
+                path.unlink()
+                continue
+            size, lines, sent_lines = self._scan(path, cursor_off if seg == cursor_seg else 0)
             if size == 0:
                 path.unlink()
                 continue
-            self._segments[int(path.stem)] = size
+            self._segments[seg] = size
             self._unsent_bytes += size
-            self._unsent_lines += lines
+            self._unsent_lines += lines - sent_lines
+            if self._read_seg is None:
+                self._read_seg = seg
+                if seg == cursor_seg and cursor_off <= size:
+                    self._read_off = cursor_off
+                    self._unsent_bytes -= cursor_off
+                else:
+                    self._unsent_lines += sent_lines
         if self._segments:
-            self._read_seg = min(self._segments)
             log.info("spool: %d bytes (%d readings) left from the last run; sending them first",
                      self._unsent_bytes, self._unsent_lines)
 
+    def _read_cursor(self) -> tuple[int, int]:
+        try:
+            return _CURSOR.unpack((self.dir / "cursor").read_bytes()[: _CURSOR.size])
+        except (FileNotFoundError, struct.error):
+            return 0, 0
+
     @staticmethod
-    def _scan(path: Path) -> tuple[int, int]:
-        """Valid bytes and lines of a segment; a torn or corrupt tail is truncated."""
+    def _scan(path: Path, sent_upto: int = 0) -> tuple[int, int, int]:
+        """(valid bytes, lines, lines before ``sent_upto``); a torn or corrupt tail is truncated."""
         data = path.read_bytes()
-        off = lines = 0
+        off = lines = sent = 0
         while off + _HEADER.size <= len(data):
             magic, length, n, crc = _HEADER.unpack_from(data, off)
             body = data[off + _HEADER.size : off + _HEADER.size + length]
             if magic != _MAGIC or len(body) != length or zlib.crc32(body) != crc:
                 break
+            if off < sent_upto:
+                sent += n
             off += _HEADER.size + length
             lines += n
         if off != len(data):
@@ -107,7 +131,7 @@ class Spool:
             with path.open("r+b") as fh:
                 fh.truncate(off)
                 os.fsync(fh.fileno())
-        return off, lines
+        return off, lines, sent
 
     # ------------------------------------------------------------------ writing
 
@@ -194,6 +218,7 @@ class Spool:
             self._read_off = record.end
             self._unsent_bytes -= record.end - record.offset
             self._unsent_lines -= record.lines
+            os.pwrite(self._cursor_fd, _CURSOR.pack(record.segment, record.end), 0)
             if self._read_off >= self._segments[record.segment] and record.segment != self._write_seg:
                 self._drop_segment(record.segment)
             self._check_fill()
@@ -232,3 +257,6 @@ class Spool:
             if self._read_fh is not None:
                 self._read_fh[1].close()
                 self._read_fh = None
+            if self._cursor_fd >= 0:
+                os.close(self._cursor_fd)
+                self._cursor_fd = -1
