@@ -3,6 +3,7 @@
 The composition root calls ``process`` for every accepted ``ReadingBatch`` on the
 pipeline thread and ``tick`` about once a second; both return ``AlertEvent``
 transitions (firing, severity raised while firing, resolved) for the alerts package.
+They may be called from different threads: a lock keeps them one at a time.
 City device slots are mapped once to kind-local slots, so each detector's state is a
 dense array over the devices of its kind.
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import Counter
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -53,6 +55,8 @@ class DetectorEngine:
         self.members: dict[str, np.ndarray] = {}  # kind -> kind-local slot -> city slot
         self.pipelines: dict[str, KindPipeline] = {}
         self.unknown_kind = 0
+        self.emitted: Counter[tuple[str, str, str]] = Counter()  # (rule, state, severity) -> events
+        self._lock = threading.RLock()
         self._refit_thread: threading.Thread | None = None
         self._stop = threading.Event()
         for kind in KINDS:
@@ -79,6 +83,10 @@ class DetectorEngine:
 
     def process(self, batch: ReadingBatch) -> list[AlertEvent]:
         """Score then learn every reading of ``batch``; return the alert transitions it caused."""
+        with self._lock:
+            return self._process(batch)
+
+    def _process(self, batch: ReadingBatch) -> list[AlertEvent]:
         pipe = self.pipelines.get(batch.kind)
         if pipe is None:
             self.unknown_kind += len(batch)
@@ -100,8 +108,9 @@ class DetectorEngine:
         """Time-driven rules (a band gone silent) at ``now_ms``, about once a second."""
         night = self.is_night(now_ms)
         events: list[AlertEvent] = []
-        for kind, pipe in self.pipelines.items():
-            events += self._events(kind, pipe.tick(now_ms, night))
+        with self._lock:
+            for kind, pipe in self.pipelines.items():
+                events += self._events(kind, pipe.tick(now_ms, night))
         return events
 
     def is_night(self, now_ms: int) -> bool:
@@ -121,12 +130,18 @@ class DetectorEngine:
                 reason=tr.reason, value=tr.value, started_ms=tr.started_ms, at_ms=tr.at_ms, detected_ms=now,
                 lat=float(devices.lat[g]), lon=float(devices.lon[g]),
             ))
+            self.emitted[(tr.rule, out[-1].state, str(out[-1].severity))] += 1
         return out
 
     # ------------------------------------------------------------------ lifecycle
 
     def reload(self, config: DetectorConfig) -> None:
         """New parameters and detector lists; detectors that stay keep their state."""
+        with self._lock:
+            self._reload(config)
+        log.info("detector configuration reloaded")
+
+    def _reload(self, config: DetectorConfig) -> None:
         for kind, pipe in self.pipelines.items():
             wanted = build_kind(kind, config)
             have = {(det_kind(d), d.name, d.fields): d for d in pipe.detectors}
@@ -143,7 +158,6 @@ class DetectorEngine:
         self.config, self.tz = config, ZoneInfo(config.timezone)
         for pipe in self.pipelines.values():
             pipe.tz = self.tz
-        log.info("detector configuration reloaded")
 
     def state_bytes(self) -> int:
         """Memory held by detector and alert state (for the benchmark)."""

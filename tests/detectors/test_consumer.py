@@ -1,0 +1,37 @@
+"""The service adapter: inline scoring of accepted batches, a ticker thread, scrape-time metrics."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from core.batch import ReadingBatch
+from core.clock import ManualClock
+from core.metrics import new_registry, render
+from detectors.consumer import DetectorConsumer
+from detectors.engine import DetectorEngine
+from tests.detectors.support import T0
+
+
+def test_consumer_forwards_red_and_ticks_silence_on_its_own_thread(small_city):
+    clock = ManualClock(T0 / 1000)
+    got: list = []
+    consumer = DetectorConsumer(DetectorEngine(small_city, clock=clock), got.extend, clock, new_registry(), 0.01)
+    slot = small_city.devices.slot("wb-0003")
+    hr = np.r_[75 + np.random.default_rng(0).normal(0, 2, 60), np.full(8, 35.0)]
+    ts = T0 + np.arange(68) * 10_000
+    consumer.consume(ReadingBatch("wearable", np.full(68, slot), ts, {"heart_rate": hr}))
+    assert [(e.device_id, str(e.severity)) for e in got if e.rule == "wearable.hr_drop"] == [("wb-0003", "red")]
+    clock.set((ts[-1] + 31 * 60_000) / 1000)
+    consumer.start()
+    try:
+        deadline = time.monotonic() + 5
+        while not any(e.rule == "wearable.no_signal" for e in got) and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        consumer.stop()
+    assert any(e.rule == "wearable.no_signal" and e.device_id == "wb-0003" for e in got)
+    text = render(consumer.registry).decode()
+    assert 'gridwatch_detector_readings_total{kind="wearable",outcome="scored"} 68.0' in text
+    assert 'gridwatch_detector_alerts_total{rule="wearable.hr_drop",severity="red",state="firing"} 1.0' in text
