@@ -70,6 +70,15 @@ def require(*roles: str) -> Callable[[Identity], Identity]:
     return gate
 
 
+def town_scope(user: Identity, town_id: str | None, what: str) -> str | None:
+    """The town a staff list may cover: a dispatcher's own (403 for another), an admin's choice."""
+    if user.role != "dispatcher":
+        return town_id
+    if town_id not in (None, user.town_id):
+        raise forbidden(f"a dispatcher of {user.town_id} cannot list {what} of {town_id}")
+    return user.town_id
+
+
 StaffUser = Annotated[Identity, Depends(require("admin", "dispatcher"))]
 AdminUser = Annotated[Identity, Depends(require("admin"))]
 

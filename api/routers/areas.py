@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from api import schemas
 from api.context import AppContext
-from api.deps import CtxDep, CurrentUser, OrdersDep, StaffUser
+from api.deps import CtxDep, CurrentUser, OrdersDep, StaffUser, town_scope
 from api.identity import Identity
 from api.problems import forbidden, not_found, responses
 
@@ -64,9 +64,7 @@ def _check_town(user: Identity, town_id: str) -> None:
 def list_grids(
     user: StaffUser, ctx: CtxDep, orders: OrdersDep, town_id: Annotated[str | None, Query(max_length=64)] = None
 ) -> list[dict[str, Any]]:
-    if user.role == "dispatcher":
-        _check_town(user, town_id or user.town_id or "")
-        town_id = user.town_id
+    town_id = town_scope(user, town_id, "grids")
     g = ctx.city.grids
     slots = np.arange(len(g)) if town_id is None else np.flatnonzero(g.town == town_id)
     counts, sla = _counts(orders, "grid"), _sla(orders, "grid")

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from api import schemas
 from api.context import AppContext
-from api.deps import CtxDep, OrdersDep, StaffUser
+from api.deps import CtxDep, OrdersDep, StaffUser, town_scope
 from api.problems import forbidden, not_found, responses
 from core.kinds import KINDS
 
@@ -50,10 +50,7 @@ def list_devices(
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> dict[str, Any]:
-    if user.role == "dispatcher":
-        if town_id not in (None, user.town_id):
-            raise forbidden(f"a dispatcher of {user.town_id} cannot list devices of {town_id}")
-        town_id = user.town_id
+    town_id = town_scope(user, town_id, "devices")
     slots = _select(ctx, grid_id, town_id, kind)
     page = slots[offset:offset + limit]
     firing: dict[str, list[dict[str, Any]]] = {}

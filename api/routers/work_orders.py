@@ -15,7 +15,7 @@ from fastapi.responses import Response
 
 from api import schemas
 from api.context import AppContext
-from api.deps import CtxDep, CurrentUser, OrdersDep
+from api.deps import CtxDep, CurrentUser, OrdersDep, town_scope
 from api.identity import Identity
 from api.problems import forbidden, responses
 
@@ -79,8 +79,7 @@ def list_orders(
 ) -> Response:
     filters = {"severity": severity, "status": status, "grid_id": grid_id, "device_id": device_id, "town_id": town_id}
     filters.update(scope_filters(user))
-    if user.role == "dispatcher" and town_id not in (None, user.town_id):
-        raise forbidden(f"a dispatcher of {user.town_id} cannot list orders of {town_id}")
+    town_scope(user, town_id, "orders")
     page = orders.list_orders(limit=limit, offset=offset, **filters)
     page["items"] = [with_place(ctx, o) for o in page["items"]]
     # already JSON-ready (alerts.serialize): skip re-validating on the hot path
@@ -106,34 +105,26 @@ NoteBody = Annotated[schemas.Note | None, Body()]
 _R = {"response_model": schemas.WorkOrder, "responses": responses(401, 403, 404, 409, 422)}
 
 
-@router.post("/{order_id}/accept", summary="The assignee takes the order (first one wins, 409 for the others)", **_R)
-def accept(order_id: OrderId, user: CurrentUser, orders: OrdersDep, ctx: CtxDep, body: NoteBody = None) -> Any:
-    return _act("accept", order_id, user, orders, ctx, note=_note(body))
+NOTE_ACTIONS = {  # path -> summary; the body is an optional {"note": ...}
+    "accept": "The assignee takes the order (first one wins, 409 for the others)",
+    "en-route": "The assignee is on the way",
+    "on-site": "The assignee has arrived",
+    "resolve": "The situation is handled on site",
+    "escalate": "Take the next step of the escalation ladder now",
+    "cancel": "Withdraw an open order (dispatcher, admin)",
+}
 
 
-@router.post("/{order_id}/en-route", summary="The assignee is on the way", **_R)
-def en_route(order_id: OrderId, user: CurrentUser, orders: OrdersDep, ctx: CtxDep, body: NoteBody = None) -> Any:
-    return _act("en_route", order_id, user, orders, ctx, note=_note(body))
+def _note_action(action: str):
+    def endpoint(order_id: OrderId, user: CurrentUser, orders: OrdersDep, ctx: CtxDep, body: NoteBody = None) -> Any:
+        return _act(action, order_id, user, orders, ctx, note=_note(body))
+
+    return endpoint
 
 
-@router.post("/{order_id}/on-site", summary="The assignee has arrived", **_R)
-def on_site(order_id: OrderId, user: CurrentUser, orders: OrdersDep, ctx: CtxDep, body: NoteBody = None) -> Any:
-    return _act("on_site", order_id, user, orders, ctx, note=_note(body))
-
-
-@router.post("/{order_id}/resolve", summary="The situation is handled on site", **_R)
-def resolve(order_id: OrderId, user: CurrentUser, orders: OrdersDep, ctx: CtxDep, body: NoteBody = None) -> Any:
-    return _act("resolve", order_id, user, orders, ctx, note=_note(body))
-
-
-@router.post("/{order_id}/escalate", summary="Take the next step of the escalation ladder now", **_R)
-def escalate(order_id: OrderId, user: CurrentUser, orders: OrdersDep, ctx: CtxDep, body: NoteBody = None) -> Any:
-    return _act("escalate", order_id, user, orders, ctx, note=_note(body))
-
-
-@router.post("/{order_id}/cancel", summary="Withdraw an open order (dispatcher, admin)", **_R)
-def cancel(order_id: OrderId, user: CurrentUser, orders: OrdersDep, ctx: CtxDep, body: NoteBody = None) -> Any:
-    return _act("cancel", order_id, user, orders, ctx, note=_note(body))
+for _path, _summary in NOTE_ACTIONS.items():
+    router.add_api_route(f"/{{order_id}}/{_path}", _note_action(_path.replace("-", "_")), methods=["POST"],
+                         summary=_summary, name=f"order_{_path.replace('-', '_')}", **_R)
 
 
 @router.post("/{order_id}/close", summary="Close a resolved order with the resident's evaluation (dispatcher, admin)",

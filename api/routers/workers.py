@@ -12,7 +12,7 @@ from fastapi import APIRouter, Path, Query
 
 from api import schemas
 from api.context import AppContext
-from api.deps import CtxDep, CurrentUser, OrdersDep, StaffUser
+from api.deps import CtxDep, CurrentUser, OrdersDep, StaffUser, town_scope
 from api.identity import Identity
 from api.problems import forbidden, not_found, responses
 
@@ -36,10 +36,7 @@ def list_workers(
     town_id: Annotated[str | None, Query(max_length=64)] = None,
     on_duty: bool | None = None,
 ) -> list[dict[str, Any]]:
-    if user.role == "dispatcher":
-        if town_id not in (None, user.town_id):
-            raise forbidden(f"a dispatcher of {user.town_id} cannot list workers of {town_id}")
-        town_id = user.town_id
+    town_id = town_scope(user, town_id, "workers")
     return orders.list_workers(grid_id=grid_id, town_id=town_id, on_duty=on_duty)
 
 
