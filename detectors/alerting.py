@@ -116,10 +116,27 @@ class AlertTable:
 
     def update(self, r: int, slots: np.ndarray, ts_ms: np.ndarray, level: np.ndarray,
                hold: np.ndarray) -> Transitions:
-        """Apply one reading per device (``slots`` unique) to rule ``r``."""
+        """Apply one reading per device (``slots`` unique) to rule ``r``.
+
+        Cells that are inactive and stay so (the vast majority) do not change at all,
+        so only the others are gathered and scattered.
+        """
+        st = self.state[r, slots]
+        busy = (st != INACTIVE) | (level > 0)
+        if busy.all():
+            return self._update(r, slots, ts_ms, level, hold, st)
+        idx = np.flatnonzero(busy)
+        if not len(idx):
+            return Transitions(idx, idx.astype(np.int8), idx.astype(np.int8), idx.astype(np.int32))
+        tr = self._update(r, slots[idx], ts_ms[idx], level[idx], hold[idx], st[idx])
+        tr.row = idx[tr.row]
+        return tr
+
+    def _update(self, r: int, slots: np.ndarray, ts_ms: np.ndarray, level: np.ndarray, hold: np.ndarray,
+                st: np.ndarray) -> Transitions:
         spec = self.rules[r]
         t = to_rel_s(ts_ms)
-        st, sev, since = self.state[r, slots], self.sev[r, slots], self.since[r, slots]
+        sev, since = self.sev[r, slots], self.since[r, slots]
         known, want = level >= 0, level > 0
         prev = self.prev[r, slots]
         start = want & (st == INACTIVE)

@@ -166,8 +166,13 @@ def z_score_to_unit(z: np.ndarray, half: float = 5.0) -> np.ndarray:
     return z2 / (z2 + half * half)
 
 
-def levels(n: int) -> np.ndarray:
-    return np.zeros(n, np.int8)
+def median3(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Element-wise median of three arrays (no sort).
+
+    >>> median3(np.array([1.0, 5.0]), np.array([3.0, 2.0]), np.array([2.0, 9.0])).tolist()
+    [2.0, 5.0]
+    """
+    return np.maximum(np.minimum(a, b), np.minimum(np.maximum(a, b), c))
 
 
 def pick(conditions: list[tuple[np.ndarray, int]], n: int, known: np.ndarray | None = None) -> np.ndarray:

@@ -16,7 +16,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from detectors.base import BLUE, YELLOW, Columns, Detector, Output, Round, duration_words, pick, z_score_to_unit
+from detectors.base import (
+    BLUE,
+    YELLOW,
+    Columns,
+    Detector,
+    Output,
+    Round,
+    duration_words,
+    median3,
+    pick,
+    z_score_to_unit,
+)
 
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 WEEK_S = 7 * 86400
@@ -58,7 +69,7 @@ class Profile(Detector):
               pick([(stop, YELLOW)], len(rnd), has)]
         hold = [az >= c.clear_z, ready & (x <= 0.2 * m)]
         r1, r2 = s.raw1[slot].astype(np.float64), s.raw2[slot].astype(np.float64)
-        x3 = np.where(np.isnan(r2) | np.isnan(r1), x, np.median(np.stack([x, r1, r2]), axis=0))
+        x3 = np.where(np.isnan(r2) | np.isnan(r1), x, median3(x, r1, r2))
         s.raw2[slot], s.raw1[slot] = np.where(has, r1, r2), np.where(has, x, r1)
         odd = np.abs(x - x3) > 3.0 * 1.2533 * 0.05 * np.maximum(np.abs(x3), c.min_scale_kw)
         self._learn(rnd, x, has & ~odd, m, k, sabs, ref)

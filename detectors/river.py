@@ -16,7 +16,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from detectors.base import BLUE, ORANGE, RED, YELLOW, Columns, Detector, Output, Round, duration_words, ewma_alpha, pick
+from detectors.base import (
+    BLUE,
+    ORANGE,
+    RED,
+    YELLOW,
+    Columns,
+    Detector,
+    Output,
+    Round,
+    duration_words,
+    ewma_alpha,
+    median3,
+    pick,
+)
 
 RULE_LEVEL, RULE_PROJECTED, RULE_RISE = range(3)
 
@@ -66,7 +79,7 @@ class Level(Detector):
         """Holt update on the median of three; returns the smoothed level and the slope in m/h."""
         c, s, slot, t = self.cfg, self.state, rnd.slot, rnd.t
         r1, r2 = s.raw1[slot].astype(np.float64), s.raw2[slot].astype(np.float64)
-        med = np.where(np.isnan(r2), x, np.median(np.stack([x, r1, r2]), axis=0))
+        med = np.where(np.isnan(r2), x, median3(x, r1, r2))
         s.raw2[slot], s.raw1[slot] = np.where(has, r1, r2), np.where(has, x, r1)
         lvl, slope = s.lvl[slot].astype(np.float64), s.slope[slot].astype(np.float64)
         fresh = has & np.isnan(lvl)
