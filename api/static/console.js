@@ -73,6 +73,12 @@ function onEvent(ev) {
     }
     scheduleRender();
     if (S.selected === d.id) showDetail(d.id);
+    if (S.workers.length) {  // assignments change workers' load: refresh them, at most every 2 s
+      clearTimeout(onEvent.crewTimer);
+      onEvent.crewTimer = setTimeout(async () => {
+        S.workers = await api(`/workers?town_id=${encodeURIComponent(S.town)}`); scheduleRender();
+      }, 2000);
+    }
   } else if (ev.type === "worker") {
     const i = S.workers.findIndex((w) => w.id === d.id);
     if (i >= 0) { S.workers[i] = d; scheduleRender(); }
@@ -138,7 +144,25 @@ function render() {
   list.forEach((o) => { n[o.severity] += 1; });
   document.getElementById("counts").replaceChildren(
     ...Object.entries(n).map(([k, v]) => el("span", { class: "chip " + k, title: k }, `${v} ${k}`)));
+  renderCrew(list);
+  const opt = document.querySelector(`#town option[value="${S.town}"]`);
+  if (opt) opt.textContent = `${S.town}  (${n.red} red)`;
   GWMap.draw(document.getElementById("map"), { grids: S.grids, devices: S.devices, orders: list, workers: S.workers, onOrder: showDetail });
+}
+
+function renderCrew(list) {
+  const box = document.getElementById("crew-box");
+  box.hidden = !S.workers.length;
+  const busy = new Set(list.filter((o) => o.status !== "dispatched").map((o) => o.assignee));
+  const onDuty = S.workers.filter((w) => w.on_duty).length;
+  document.getElementById("crew-count").textContent = `${onDuty} of ${S.workers.length} on duty`;
+  document.getElementById("crew").replaceChildren(...S.workers.map((w) => el("div", {
+    class: "person" + (w.on_duty ? "" : " off") + (busy.has(w.id) ? " busy" : ""), "data-worker": w.id,
+    title: `${w.skills.join(", ")}${w.located_at ? " · located " + new Date(w.located_at).toLocaleTimeString() : ""}` },
+  el("span", { class: "state" }),
+  el("div", {}, el("div", { class: "nm" }, `${w.id} ${w.name}`),
+    el("div", { class: "sub" }, `${w.grid_id} · ${w.role}${w.on_duty ? "" : " · off duty"}`)),
+  el("span", { class: "load" }, `${w.load} open`))));
 }
 
 function tick() {
