@@ -106,6 +106,8 @@ def build(
         rt.deliverers[channel] = OutboxDeliverer(channel, send, deps.sessions, clock, cfg.notify, registry,
                                                reader=deps.reader)
     deps.wake_outbox = _waker(rt.deliverers)
+    if rt.publisher:
+        rt.publisher.on_up = rt.deliverers["mqtt"].retry_now
     return rt
 
 

@@ -11,6 +11,7 @@ import logging
 import ssl
 import threading
 import time
+from collections.abc import Callable
 from urllib.parse import urlparse
 
 import paho.mqtt.client as mqtt
@@ -39,6 +40,7 @@ class MqttPublisher:
         c.on_disconnect = self._on_disconnect
         self._client = c
         self._was_up: bool | None = None
+        self.on_up: Callable[[], None] = lambda: None  # called (on paho's thread) after each (re)connect
 
     def start(self) -> None:
         self._client.connect_async(self.host, self.port, keepalive=30)
@@ -59,6 +61,7 @@ class MqttPublisher:
         if not reason_code.is_failure:
             self._connected.set()
             self._log_change(True, "")
+            self.on_up()
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
         self._connected.clear()

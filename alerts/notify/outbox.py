@@ -43,6 +43,7 @@ class OutboxDeliverer:
         self.limit = RateLimit(config.worker_rate_per_min)
         self._wake, self._stop = threading.Event(), threading.Event()
         self._thread: threading.Thread | None = None
+        self._retry_now = False
         self.delivered = _counter("gridwatch_outbox_delivered", "notifications delivered", registry)
         self.retried = _counter("gridwatch_outbox_retries", "delivery attempts that failed and will retry",
                                 registry)
@@ -52,6 +53,18 @@ class OutboxDeliverer:
 
     def wake(self) -> None:
         self._wake.set()
+
+    def retry_now(self) -> None:
+        """The channel is back (broker reconnected): make waiting rows due at once, not after back-off."""
+        self._retry_now = True
+        self._wake.set()
+
+    def _make_due(self) -> None:
+        self._retry_now = False
+        with self.sessions.begin() as s:
+            s.execute(update(OutboxMessage).where(
+                OutboxMessage.channel == self.channel, OutboxMessage.status == "pending",
+                OutboxMessage.attempts > 0).values(next_attempt_at=utc(self.clock.now())))
 
     def pending(self) -> int:
         with self.reader() as s:
@@ -139,6 +152,8 @@ class OutboxDeliverer:
         while not self._stop.is_set():
             self._wake.clear()
             try:
+                if self._retry_now:
+                    self._make_due()
                 self.deliver_due()
                 nxt = self.next_due()
             except Exception:

