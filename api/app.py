@@ -91,13 +91,23 @@ def _service_errors(app: FastAPI) -> None:
     app.add_exception_handler(Conflict, handler(409, "conflict"))
 
 
+# the pages load nothing from elsewhere; no framing, no referrer (the #token never leaves anyway)
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+                               "frame-ancestors 'none'; base-uri 'none'",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-cache",
+}
+
+
 def _console(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/", include_in_schema=False)
     def console() -> FileResponse:
-        return FileResponse(STATIC / "console.html")
+        return FileResponse(STATIC / "console.html", headers=PAGE_HEADERS)
 
     @app.get("/worker", include_in_schema=False)
     def worker() -> FileResponse:
-        return FileResponse(STATIC / "worker.html")
+        return FileResponse(STATIC / "worker.html", headers=PAGE_HEADERS)
