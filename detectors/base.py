@@ -30,6 +30,8 @@ import numpy as np
 
 from detectors.alerting import AlertTable, RuleSpec
 
+StateSpec = dict[str, tuple[Any, float]]  # per-device array name -> (dtype, initial value)
+
 NOT_KNOWN, NONE, BLUE, YELLOW, ORANGE, RED = -1, 0, 1, 2, 3, 4
 
 
@@ -96,11 +98,13 @@ class Detector:
     kind: ClassVar[str] = ""
     fields: tuple[str, ...] = ()
     wants_local_time: ClassVar[bool] = False
+    STATE: ClassVar[StateSpec] = {}  # the detector's per-device arrays
+    WIDTH: ClassVar[dict[str, int]] = {}  # arrays with several cells per device (e.g. 168 hours of week)
 
     def __init__(self, cfg: Any, rules: list[RuleSpec], flap_window_s: float, flap_doublings: int) -> None:
         self.cfg = cfg
         self.alerts = AlertTable(rules, flap_window_s, flap_doublings)
-        self.state = Columns({})
+        self.state = Columns(dict(self.STATE), dict(self.WIDTH))
         self.params: dict[str, np.ndarray] = {}  # per-device overrides, float32
         self.n = 0
 

@@ -10,9 +10,21 @@ counted, not timed: the detector makes no assumption about the sampling interval
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
-from detectors.base import BLUE, YELLOW, Columns, Detector, Output, Round, duration_words, pick, z_score_to_unit
+from detectors.base import (
+    BLUE,
+    YELLOW,
+    Detector,
+    Output,
+    Round,
+    StateSpec,
+    duration_words,
+    pick,
+    z_score_to_unit,
+)
 from detectors.config import GenericConfig
 
 
@@ -20,12 +32,12 @@ class Generic(Detector):
     """Rule ``<kind>.<field>_anomaly`` on one field (``value`` for ``--kind generic``)."""
 
     name, kind = "generic", "generic"
+    STATE: ClassVar[StateSpec] = {"loc": (np.float32, np.nan), "scale": (np.float32, 0.0), "n": (np.uint16, 0)}
 
     def __init__(self, cfg: GenericConfig, rules: list, flap_window_s: float, flap_doublings: int,
                  field: str = "value") -> None:
         super().__init__(cfg, rules, flap_window_s, flap_doublings)
         self.fields = (field,)
-        self.state = Columns({"loc": (np.float32, np.nan), "scale": (np.float32, 0.0), "n": (np.uint16, 0)})
 
     def step(self, rnd: Round) -> Output:
         c, s, slot = self.cfg, self.state, rnd.slot

@@ -14,11 +14,11 @@ Scores follow the paper: about 0.5 is ordinary, towards 1 isolated quickly.
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-from detectors.base import BLUE, YELLOW, Columns, Detector, Output, Round, duration_words, ewma_alpha, pick
+from detectors.base import BLUE, YELLOW, Detector, Output, Round, StateSpec, duration_words, ewma_alpha, pick
 
 GRID = 40  # cells per continuous feature
 SPAN = 4.0  # features are clipped to [-SPAN, SPAN]
@@ -34,11 +34,11 @@ class IForest(Detector):
     name, kind = "iforest", "meter"
     fields = ("power_kw",)
     wants_local_time = True
+    STATE: ClassVar[StateSpec] = {"avg": (np.float32, np.nan), "prev": (np.float32, np.nan),
+                                  "last_t": (np.float64, np.nan), "n": (np.uint16, 0)}
 
     def __init__(self, *args: object) -> None:
         super().__init__(*args)  # type: ignore[arg-type]
-        self.state = Columns({"avg": (np.float32, np.nan), "prev": (np.float32, np.nan),
-                              "last_t": (np.float64, np.nan), "n": (np.uint16, 0)})
         self._lock = threading.Lock()
         self._buf = np.zeros((self.cfg.reservoir, 3), np.float32)
         self._filled = 0  # samples ever written (ring position = _filled % reservoir)

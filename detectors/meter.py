@@ -14,15 +14,17 @@ real step only the first reading is skipped. A meter is ready after
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from detectors.base import (
     BLUE,
     YELLOW,
-    Columns,
     Detector,
     Output,
     Round,
+    StateSpec,
     duration_words,
     median3,
     pick,
@@ -45,13 +47,11 @@ class Profile(Detector):
     fields = ("power_kw",)
     wants_local_time = True
 
-    def __init__(self, *args: object) -> None:
-        super().__init__(*args)  # type: ignore[arg-type]
-        self.state = Columns(
-            {"med": (np.float32, np.nan), "cnt": (np.uint8, 0), "rscale": (np.float32, 0.05),
-             "first_s": (np.float64, np.nan), "raw1": (np.float32, np.nan), "raw2": (np.float32, np.nan)},
-            width={"med": 168, "cnt": 168},
-        )
+    STATE: ClassVar[StateSpec] = {
+        "med": (np.float32, np.nan), "cnt": (np.uint8, 0), "rscale": (np.float32, 0.05),
+        "first_s": (np.float64, np.nan), "raw1": (np.float32, np.nan), "raw2": (np.float32, np.nan),
+    }
+    WIDTH: ClassVar[dict[str, int]] = {"med": 168, "cnt": 168}
 
     def step(self, rnd: Round) -> Output:
         c, s, slot, how = self.cfg, self.state, rnd.slot, rnd.how
@@ -107,9 +107,7 @@ class Counter(Detector):
     name, kind = "counter", "meter"
     fields = ("energy_kwh",)
 
-    def __init__(self, *args: object) -> None:
-        super().__init__(*args)  # type: ignore[arg-type]
-        self.state = Columns({"last": (np.float64, np.nan)})
+    STATE: ClassVar[StateSpec] = {"last": (np.float64, np.nan)}
 
     def step(self, rnd: Round) -> Output:
         s, slot = self.state, rnd.slot

@@ -14,6 +14,8 @@ warns while there is still time to act.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from detectors.base import (
@@ -21,10 +23,10 @@ from detectors.base import (
     ORANGE,
     RED,
     YELLOW,
-    Columns,
     Detector,
     Output,
     Round,
+    StateSpec,
     duration_words,
     ewma_alpha,
     median3,
@@ -40,13 +42,10 @@ class Level(Detector):
     name, kind = "level", "river_gauge"
     fields = ("level",)
 
-    def __init__(self, *args: object) -> None:
-        super().__init__(*args)  # type: ignore[arg-type]
-        self.state = Columns({
-            "lvl": (np.float32, np.nan), "slope": (np.float32, 0.0), "raw1": (np.float32, np.nan),
-            "raw2": (np.float32, np.nan),
-            "last_t": (np.float64, np.nan), "n": (np.uint16, 0),
-        })
+    STATE: ClassVar[StateSpec] = {
+        "lvl": (np.float32, np.nan), "slope": (np.float32, 0.0), "raw1": (np.float32, np.nan),
+        "raw2": (np.float32, np.nan), "last_t": (np.float64, np.nan), "n": (np.uint16, 0),
+    }
 
     def step(self, rnd: Round) -> Output:
         c, slot = self.cfg, rnd.slot
@@ -121,9 +120,7 @@ class Stuck(Detector):
     name, kind = "stuck", "river_gauge"
     fields = ("level",)
 
-    def __init__(self, *args: object) -> None:
-        super().__init__(*args)  # type: ignore[arg-type]
-        self.state = Columns({"last": (np.float32, np.nan), "n": (np.uint16, 0)})
+    STATE: ClassVar[StateSpec] = {"last": (np.float32, np.nan), "n": (np.uint16, 0)}
 
     def step(self, rnd: Round) -> Output:
         s, slot = self.state, rnd.slot

@@ -21,9 +21,22 @@ fire by 10-30 °C/min.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
-from detectors.base import ORANGE, RED, YELLOW, Columns, Detector, Output, Round, duration_words, ewma_alpha, pick
+from detectors.base import (
+    ORANGE,
+    RED,
+    YELLOW,
+    Detector,
+    Output,
+    Round,
+    StateSpec,
+    duration_words,
+    ewma_alpha,
+    pick,
+)
 
 RULE_FIRE, RULE_SMOKE, RULE_HEAT, RULE_CO = range(4)
 
@@ -34,12 +47,10 @@ class Fire(Detector):
     name, kind = "fire", "smoke"
     fields = ("smoke", "temperature", "co")
 
-    def __init__(self, *args: object) -> None:
-        super().__init__(*args)  # type: ignore[arg-type]
-        self.state = Columns({
-            "temp": (np.float32, np.nan), "temp_t": (np.float64, np.nan), "ror": (np.float32, 0.0),
-            "dose": (np.float32, 0.0), "co_t": (np.float64, np.nan), "n": (np.uint16, 0),
-        })
+    STATE: ClassVar[StateSpec] = {
+        "temp": (np.float32, np.nan), "temp_t": (np.float64, np.nan), "ror": (np.float32, 0.0),
+        "dose": (np.float32, 0.0), "co_t": (np.float64, np.nan), "n": (np.uint16, 0),
+    }
 
     def step(self, rnd: Round) -> Output:
         c, s, slot = self.cfg, self.state, rnd.slot

@@ -18,6 +18,8 @@ The defining red case (DOMAIN.md): an elderly man's heart rate falls sharply. So
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from detectors.base import (
@@ -26,10 +28,10 @@ from detectors.base import (
     ORANGE,
     RED,
     YELLOW,
-    Columns,
     Detector,
     Output,
     Round,
+    StateSpec,
     duration_words,
     ewma_alpha,
     pick,
@@ -49,11 +51,8 @@ class Heart(Detector):
 
     name, kind = "heart", "wearable"
     fields = ("heart_rate",)
-
-    def __init__(self, *args: object) -> None:
-        super().__init__(*args)  # type: ignore[arg-type]
-        self.state = Columns({"base": (np.float32, np.nan), "n": (np.uint16, 0), "last_t": (np.float64, np.nan),
-                              "last": (np.float32, np.nan), "rep": (np.uint8, 0)})
+    STATE: ClassVar[StateSpec] = {"base": (np.float32, np.nan), "n": (np.uint16, 0), "last_t": (np.float64, np.nan),
+                                  "last": (np.float32, np.nan), "rep": (np.uint8, 0)}
 
     def step(self, rnd: Round) -> Output:
         c, s, slot = self.cfg, self.state, rnd.slot
@@ -120,9 +119,7 @@ class Spo2(Detector):
     name, kind = "spo2", "wearable"
     fields = ("spo2",)
 
-    def __init__(self, *args: object) -> None:
-        super().__init__(*args)  # type: ignore[arg-type]
-        self.state = Columns({"n": (np.uint16, 0)})
+    STATE: ClassVar[StateSpec] = {"n": (np.uint16, 0)}
 
     def step(self, rnd: Round) -> Output:
         c, s, slot = self.cfg, self.state, rnd.slot
@@ -155,9 +152,7 @@ class Fall(Detector):
     name, kind = "fall", "wearable"
     fields = ("fall",)
 
-    def __init__(self, *args: object) -> None:
-        super().__init__(*args)  # type: ignore[arg-type]
-        self.state = Columns({"n": (np.uint16, 0)})
+    STATE: ClassVar[StateSpec] = {"n": (np.uint16, 0)}
 
     def step(self, rnd: Round) -> Output:
         s, slot = self.state, rnd.slot
@@ -184,9 +179,7 @@ class Silence(Detector):
     name, kind = "silence", "wearable"
     fields = ("heart_rate", "battery")
 
-    def __init__(self, *args: object) -> None:
-        super().__init__(*args)  # type: ignore[arg-type]
-        self.state = Columns({"last_s": (np.float64, np.nan), "battery": (np.float32, np.nan)})
+    STATE: ClassVar[StateSpec] = {"last_s": (np.float64, np.nan), "battery": (np.float32, np.nan)}
 
     def step(self, rnd: Round) -> Output:
         s, slot = self.state, rnd.slot
