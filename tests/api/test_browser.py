@@ -20,9 +20,12 @@ def browser():
         b.close()
 
 
-def _page(browser, errors, **kwargs):
+def _page(browser, errors, console_errors=True, **kwargs):
+    """A page whose script errors (and console errors, e.g. a CSP violation) land in ``errors``."""
     page = browser.new_page(**kwargs)
     page.on("pageerror", lambda e: errors.append(str(e)))
+    if console_errors:
+        page.on("console", lambda m: m.type == "error" and errors.append(m.text))
     return page
 
 
@@ -66,7 +69,7 @@ def test_a_red_order_appears_on_the_board_live_and_accept_on_the_phone_updates_i
 
 def test_the_console_asks_for_a_token_and_rejects_a_bad_one(live, browser, artifacts):
     errors: list[str] = []
-    page = _page(browser, errors, viewport={"width": 1280, "height": 800})
+    page = _page(browser, errors, console_errors=False, viewport={"width": 1280, "height": 800})
     page.goto(f"{live.url}/")
     form = page.locator("#signin")
     expect(form).to_be_visible()
