@@ -56,8 +56,13 @@ def choose_detectors(kind: str, field: str, config: DetectorConfig, name: str | 
 
 
 def score_series(kind: str, field: str, ts: np.ndarray, values: np.ndarray, config: DetectorConfig | None = None,
-                 detector: str | None = None, params: dict[str, float] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Per row: anomaly score in [0, 1] and the highest firing severity (0 = none)."""
+                 detector: str | None = None, params: dict[str, float] | None = None,
+                 others: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: anomaly score in [0, 1] and the highest firing severity (0 = none).
+
+    ``others`` are further fields of the same device, row-aligned (e.g. ``temperature``
+    next to ``smoke``, so the fire rule can see heat).
+    """
     config = config or DetectorConfig()
     dets = choose_detectors(kind, field, config, detector)
     for d in dets:
@@ -73,7 +78,8 @@ def score_series(kind: str, field: str, ts: np.ndarray, values: np.ndarray, conf
         t = np.asarray(ts[i : i + 1], np.int64)
         if prev is not None and t[0] - prev > TICK_GAP_MS:
             pipe.tick(int(t[0]) - 1, night(int(t[0]) - 1))
-        _, rows = pipe.run(one, t, {field: values[i : i + 1]}, rows=True)
+        cols = {field: values[i : i + 1], **{k: v[i : i + 1] for k, v in (others or {}).items()}}
+        _, rows = pipe.run(one, t, cols, rows=True)
         score[i] = rows.score[0]
         sev[i] = max(int(d.alerts.firing_severity(one)[0]) for d in dets)
         prev = int(t[0]) if prev is None else max(prev, int(t[0]))

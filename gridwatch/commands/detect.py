@@ -23,7 +23,8 @@ without offset is in the configured time zone, Asia/Shanghai by default; an empt
 value is a missing reading) and writes OUT.csv with one row per input row, in the same
 order: timestamp,value,anomaly_score,severity. The score is in [0, 1]; severity is the
 highest alert firing on the device after that row (red, orange, yellow, blue) or empty.
-Each row's output depends only on the rows before it.
+Each row's output depends only on the rows before it. Extra columns named like other
+fields of the kind (e.g. temperature,co next to smoke) are fed to the detectors too.
 
 examples:
   gridwatch detect --kind wearable --field heart_rate hr.csv -o scored.csv
@@ -51,6 +52,7 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def execute(args: argparse.Namespace) -> int:
+    from core.kinds import FIELDS
     from core.severity import Severity
     from detectors.config import DetectorConfigError, load_detector_config
     from detectors.offline import score_series
@@ -58,8 +60,9 @@ def execute(args: argparse.Namespace) -> int:
     try:
         config = load_detector_config(args.detectors_config)
         params = _params(args.param)
-        stamps, ts, raw, values = read_series(args.input, ZoneInfo(config.timezone))
-        score, sev = score_series(args.kind, args.field, ts, values, config, args.detector, params)
+        stamps, ts, raw, values, extra = read_series(args.input, ZoneInfo(config.timezone))
+        others = {k: v for k, v in extra.items() if k in FIELDS.get(args.kind, {}) and k != args.field}
+        score, sev = score_series(args.kind, args.field, ts, values, config, args.detector, params, others)
     except (InputError, DetectorConfigError) as exc:
         print(f"gridwatch detect: {exc}", file=sys.stderr)
         return 2
@@ -86,8 +89,12 @@ def _params(items: list[str]) -> dict[str, float]:
     return out
 
 
-def read_series(path: Path, tz: ZoneInfo) -> tuple[list[str], np.ndarray, list[str], np.ndarray]:
-    """Parse ``timestamp,value`` into (stamps, ts ms, raw values, floats); errors name the line."""
+def read_series(path: Path, tz: ZoneInfo) -> tuple[list[str], np.ndarray, list[str], np.ndarray,
+                                                    dict[str, np.ndarray]]:
+    """Parse ``timestamp,value[,field...]`` into (stamps, ts ms, raw values, floats, other columns).
+
+    ``InputError`` names the line of the first bad row.
+    """
     import numpy as np
 
     try:
@@ -100,17 +107,21 @@ def read_series(path: Path, tz: ZoneInfo) -> tuple[list[str], np.ndarray, list[s
         if "timestamp" not in header or "value" not in header:
             raise InputError(f"{path} line 1: header must name the columns timestamp,value (got {','.join(header)!r})")
         it, iv = header.index("timestamp"), header.index("value")
-        stamps, ts, raw, vals = [], [], [], []
+        other = [i for i in range(len(header)) if i not in (it, iv)]
+        stamps, ts, raw, vals, more = [], [], [], [], []
         for line, row in enumerate(rows, start=2):
             if not row or (len(row) == 1 and not row[0].strip()):
                 continue
-            if len(row) <= max(it, iv):
-                raise InputError(f"{path} line {line}: expected {len(header)} fields, got {len(row)}")
+            where = f"{path} line {line}"
+            if len(row) != len(header):
+                raise InputError(f"{where}: expected {len(header)} fields, got {len(row)}")
             stamps.append(row[it])
-            ts.append(parse_time(row[it].strip(), tz, f"{path} line {line}"))
+            ts.append(parse_time(row[it].strip(), tz, where))
             raw.append(row[iv])
-            vals.append(parse_value(row[iv].strip(), f"{path} line {line}"))
-    return stamps, np.array(ts, np.int64), raw, np.array(vals, np.float64)
+            vals.append(parse_value(row[iv].strip(), where))
+            more.append([parse_value(row[i].strip(), f"{where}, column {header[i]}") for i in other])
+    extra = {header[i]: np.array([m[k] for m in more], np.float64) for k, i in enumerate(other)}
+    return stamps, np.array(ts, np.int64), raw, np.array(vals, np.float64), extra
 
 
 def parse_time(text: str, tz: ZoneInfo, where: str) -> int:

@@ -75,3 +75,21 @@ def test_bad_input_names_the_line(tmp_path, capsys):
     assert main(["detect", "--kind", "river_gauge", "--field", "level", "--detector", "heart", str(good),
                  "-o", str(tmp_path / "o")]) == 2
     assert "unknown detector 'heart'" in capsys.readouterr().err
+
+
+def test_extra_field_columns_let_smoke_see_heat(tmp_path):
+    n = 120
+    k = np.arange(n)
+    fire = k >= 80
+    smoke = np.where(fire, np.minimum((k - 80) * 5.0, 50), 0.4)
+    temp = np.where(fire, 21 + (k - 80) * 5.0, 21.0)
+    p = tmp_path / "sm.csv"
+    with p.open("w") as fh:
+        fh.write("timestamp,value,temperature\n")
+        for i in range(n):
+            fh.write(f"{T0 + i * 15_000},{smoke[i]},{temp[i]}\n")
+    out = tmp_path / "out.csv"
+    assert main(["detect", "--kind", "smoke", "--field", "smoke", str(p), "-o", str(out)]) == 0
+    rows = read(out)
+    red = [i for i, r in enumerate(rows) if r["severity"] == "red"]
+    assert red and (red[0] - 80) * 15 <= 60 and not any(r["severity"] for r in rows[:80])
