@@ -155,7 +155,8 @@ class WorkerSim:
             self._note(step.at_s, step.order_id, step.worker, "en_route")
             self._schedule(min(step.at_s + self.spec.location_every, trip.arrive_s), "move", *key)
         elif step.action == "move" and trip:
-            frac = min(1.0, (step.at_s - trip.start_s) / max(trip.arrive_s - trip.start_s, 1e-9))
+            span = trip.arrive_s - trip.start_s
+            frac = 1.0 if step.at_s >= trip.arrive_s or span <= 0 else (step.at_s - trip.start_s) / span
             here = tuple(a + (b - a) * frac for a, b in zip(trip.from_, trip.to, strict=True))
             self.where[step.worker] = (here[0], here[1])
             self.api.location(step.worker, here[0], here[1])

@@ -56,10 +56,10 @@ def _incident_row(inc: dict[str, Any], alerts: list[AlertEvent], orders: list[di
     crossed = [t for t in (inc.get("warning_crossed_ms") or {}).values() if t]
     if crossed and first:
         row["lead_before_warning_ms"] = min(crossed) - first.at_ms
-    mine = [o for o in orders if o.get("device_id") in devices and o.get("_created_ms", 0) >= inc["onset_ms"]
+    mine = [o for o in orders if o.get("device_id") in devices and (o.get("_created_at_ms") or 0) >= inc["onset_ms"]
             - BEFORE_MS]
     if mine:
-        o = min(mine, key=lambda x: x["_created_ms"])
+        o = min(mine, key=lambda x: x["_created_at_ms"])
         row["order"] = {"id": o["id"], "severity": o["severity"], "status": o["status"], "assignee": o["assignee"],
                         **{s: o.get(f"_{s}_ms") for s in STAGES}}
     return row
