@@ -38,7 +38,7 @@ def call(
     if not made:
         return []
     tx.s.add_all(made)
-    tx.flush()
+    tx.s.flush()
     for c in made:
         known = c.dept_id in deps.city.departments
         note = f"{c.dept_id}: {c.purpose or 'called'}" + ("" if known else " (not in departments.csv)")

@@ -33,7 +33,7 @@ def open_order(deps: Deps, tx: Tx, incident: Incident, ev: AlertEvent) -> WorkOr
         backup=backup.worker_id if backup else None, dispatched_at=tx.now if best else None,
     )
     tx.s.add(o)
-    tx.flush()
+    tx.s.flush()
     record(tx, o, "created", "system", ev.reason, {"rule": ev.rule, "severity": str(ev.severity)})
     if best is None:
         record(tx, o, "unrouted", "routing", f"no worker in grid {o.grid_id} or its neighbours")

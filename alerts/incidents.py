@@ -51,7 +51,7 @@ class Correlator:
         if known is not None and ev.state == "firing" and ev.severity <= known[2]:
             _attach(tx, known[0], alert)  # a repeat in this batch (a storm): no lookups at all
             return known[1]
-        tx.flush()  # earlier events of this batch must be visible to the lookups below
+        tx.s.flush()  # earlier events of this batch must be visible to the lookups below
         incident = self._by_fingerprint(tx, ev)
         if ev.state == "resolved":
             tx.memo.pop(ev.fingerprint, None)
@@ -66,7 +66,7 @@ class Correlator:
                 alert_count=1, lat=_finite(lat), lon=_finite(lon),
             )
             tx.s.add(incident)
-            tx.flush()
+            tx.s.flush()
             _attach(tx, incident, alert, counted=True)
         else:
             _attach(tx, incident, alert)
@@ -145,7 +145,7 @@ class Correlator:
     def _resolved(self, tx: Tx, alert: Alert, incident: Incident | None) -> WorkOrder | None:
         alert.incident_id = incident.id if incident else None
         tx.s.add(alert)
-        tx.flush()
+        tx.s.flush()
         tx.publish("alert", lambda: alert_dict(alert))
         if incident is None:
             return None

@@ -51,7 +51,7 @@ def refresh_load(tx: Tx, worker_ids: set[str | None] | list[str | None]) -> None
     ids = set(worker_ids) - {None}
     if not ids:
         return
-    tx.flush()
+    tx.s.flush()
     count = (
         select(func.count()).select_from(WorkOrder)
         .where(WorkOrder.assignee == Worker.id, WorkOrder.status.in_(OPEN)).scalar_subquery()

@@ -152,7 +152,7 @@ class WorkOrderService:
             escalation.cancel_deadlines(tx, order.id, ("department",), ref=str(call.id))
             record(tx, order, f"department_{status}", actor, note, {"dept_id": call.dept_id, "call_id": call.id})
             self.deps.fanout.order(tx, order, "updated")
-            tx.flush()
+            tx.s.flush()
             return call_dict(call)
 
     # ------------------------------------------------------------ workers
@@ -168,7 +168,7 @@ class WorkOrderService:
         with self.deps.tx() as tx:
             w = self._worker(tx, worker_id)
             w.lat, w.lon, w.located_at, w.updated_at = lat, lon, tx.now, tx.now
-            tx.flush()
+            tx.s.flush()
             return worker_dict(w)
 
     def update_worker(self, worker_id: str, actor: str = "system", **fields: Any) -> dict[str, Any]:
@@ -181,7 +181,7 @@ class WorkOrderService:
             w = self._worker(tx, worker_id)
             _apply_worker_fields(self.deps, w, fields)
             w.updated_at = tx.now
-            tx.flush()
+            tx.s.flush()
             tx.publish("worker", worker_dict(w))
             return worker_dict(w)
 
@@ -197,7 +197,7 @@ class WorkOrderService:
                        on_duty=True, available=True, load=0, updated_at=tx.now)
             _apply_worker_fields(self.deps, w, {"skills": skills or [], "grid_id": grid_id, "role": role})
             tx.s.add(w)
-            tx.flush()
+            tx.s.flush()
             return worker_dict(w)
 
     # ------------------------------------------------------------ reads (see alerts.queries)
