@@ -153,6 +153,7 @@ class IForestConfig(Strict):
     sample_every: int = Field(7, ge=1, description="keep every k-th reading for training")
     min_fit_samples: int = Field(2000, ge=50)
     refit_every_samples: int = Field(10000, ge=1, description="new samples between refits")
+    refit_every_s: float = Field(3600.0, ge=0, description="event time between refits")
     blue_score: float = Field(0.68, gt=0, lt=1)
     yellow_score: float = Field(0.78, gt=0, lt=1)
     clear_score: float = Field(0.6, gt=0, lt=1)

@@ -44,6 +44,7 @@ class IForest(Detector):
         self._filled = 0  # samples ever written (ring position = _filled % reservoir)
         self._seen = 0  # ready readings ever seen (for sample_every)
         self._fitted_at = 0  # _filled at the last fit
+        self._now_s = self._fit_s = float("-inf")  # latest event time seen / at the last fit
         self.table: np.ndarray | None = None  # (GRID, GRID, 24) anomaly scores
         self.fits = 0
 
@@ -71,6 +72,7 @@ class IForest(Detector):
         raw = np.where(ready, raw, 0.0)
         lv = pick([(raw >= c.blue_score, BLUE), (raw >= c.yellow_score, YELLOW)], len(rnd), has)
         self._sample(ready, f1, f2, hour)
+        self._now_s = max(self._now_s, float(rnd.t.max()))
         self._learn(rnd, x, has, avg)
         score = np.clip((raw - 0.5) * 2.0, 0.0, 1.0)
         return Output(score, [lv], [raw >= c.clear_score], [x], {"x": x, "avg": avg, "raw": raw})
@@ -101,8 +103,10 @@ class IForest(Detector):
     def refit_due(self) -> bool:
         c = self.cfg
         have = min(self._filled, len(self._buf))
-        return have >= c.min_fit_samples and (self.table is None or
-                                              self._filled - self._fitted_at >= c.refit_every_samples)
+        if have < c.min_fit_samples:
+            return False
+        return self.table is None or (self._filled - self._fitted_at >= c.refit_every_samples
+                                      and self._now_s - self._fit_s >= c.refit_every_s)
 
     def refit(self) -> bool:
         """Fit a new forest on the reservoir and tabulate it; safe to call from another thread."""
@@ -113,13 +117,13 @@ class IForest(Detector):
             have = min(self._filled, len(self._buf))
             if have < c.min_fit_samples:
                 return False
-            data, mark = self._buf[:have].copy(), self._filled
+            data, mark, now = self._buf[:have].copy(), self._filled, self._now_s
         forest = IsolationForest(n_estimators=c.n_estimators, random_state=c.seed).fit(data)
         centers = (np.arange(GRID) + 0.5) / GRID * 2 * SPAN - SPAN
         g1, g2, h = np.meshgrid(centers, centers, np.arange(24), indexing="ij")
         grid = np.column_stack([g1.ravel(), g2.ravel(), h.ravel()])
         table = (-forest.score_samples(grid)).reshape(GRID, GRID, 24).astype(np.float32)
-        self.table, self._fitted_at = table, mark
+        self.table, self._fitted_at, self._fit_s = table, mark, now
         self.fits += 1
         return True
 
