@@ -60,6 +60,8 @@ class Broadcaster:
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self.dropped = Counter("gridwatch_sse_dropped_total", "events dropped for slow SSE clients", registry=registry)
+        self.unencodable = Counter("gridwatch_sse_unencodable_total", "bus events that are not JSON-ready",
+                                   registry=registry)
         self.sent = Counter("gridwatch_sse_events_total", "events fanned out to SSE clients", registry=registry)
         Gauge("gridwatch_sse_clients", "connected SSE clients", registry=registry).set_function(
             lambda: len(self._clients)
@@ -93,9 +95,14 @@ class Broadcaster:
             sub.close()
 
     def _fanout(self, event: Event) -> None:
-        event = self._enrich(event)
+        try:
+            event = self._enrich(event)
+            encoded = frame(event)  # once, not once per client
+        except (TypeError, KeyError, ValueError):
+            self.unencodable.inc()
+            log.warning("bus event of type %r cannot be sent as JSON; dropped", event.get("type"))
+            return
         self._history.append(event)
-        encoded = frame(event)  # once, not once per client
         sent = 0
         for client in self._clients:
             if not client.visible(event):

@@ -73,18 +73,21 @@ function onEvent(ev) {
     }
     scheduleRender();
     if (S.selected === d.id) showDetail(d.id);
-    if (S.workers.length) {  // assignments change workers' load: refresh them, at most every 2 s
+    if (S.workers.length) {  // assignments change workers' load: refresh them, at most every 5 s
       clearTimeout(onEvent.crewTimer);
       onEvent.crewTimer = setTimeout(async () => {
         S.workers = await api(`/workers?town_id=${encodeURIComponent(S.town)}`); scheduleRender();
-      }, 2000);
+      }, 5000);
     }
   } else if (ev.type === "worker") {
     const i = S.workers.findIndex((w) => w.id === d.id);
     if (i >= 0) { S.workers[i] = d; scheduleRender(); }
-  } else if (ev.type === "alert") {
-    clearTimeout(onEvent.devTimer);
-    onEvent.devTimer = setTimeout(loadTown, 1500);
+  } else if (ev.type === "alert") {  // keep the map's alerting devices current without a reload
+    const dev = S.devices.find((x) => x.device_id === d.device_id);
+    if (!dev) return;
+    const others = (dev.open_alerts || []).filter((a) => a.fingerprint !== d.fingerprint);
+    dev.open_alerts = d.state === "firing" ? [...others, d] : others;
+    scheduleRender();
   }
 }
 
