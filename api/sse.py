@@ -59,6 +59,7 @@ class Broadcaster:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._warned = False
         self.dropped = Counter("gridwatch_sse_dropped_total", "events dropped for slow SSE clients", registry=registry)
         self.unencodable = Counter("gridwatch_sse_unencodable_total", "bus events that are not JSON-ready",
                                    registry=registry)
@@ -100,7 +101,10 @@ class Broadcaster:
             encoded = frame(event)  # once, not once per client
         except (TypeError, KeyError, ValueError):
             self.unencodable.inc()
-            log.warning("bus event of type %r cannot be sent as JSON; dropped", event.get("type"))
+            if not self._warned:  # log once; the counter tells how many since
+                self._warned = True
+                log.warning("bus event of type %r cannot be sent as JSON; dropped (see %s)",
+                            event.get("type"), "gridwatch_sse_unencodable_total")
             return
         self._history.append(event)
         sent = 0
