@@ -92,6 +92,7 @@ class World:
             "seed": self.scenario.seed,
             "city": self.city.source,
             "start_ms": round(self.start_s * 1000),
+            "data_start_ms": round((self.start_s - self.scenario.publish.warmup) * 1000),  # warm-up history
             "end_ms": None if self.end_s == float("inf") else round(self.end_s * 1000),
             "incidents": [i.truth(self.city) for i in self.incidents],
             "faults": [f.truth(self.city) for f in self.faults],

@@ -58,8 +58,9 @@ def _ms(text: str) -> int:
 
 
 def _window(args: argparse.Namespace, truth: dict[str, Any] | None) -> tuple[int, int]:
-    start = _ms(args.start) if args.start else (truth or {}).get("start_ms")
-    end = _ms(args.end) if args.end else (truth or {}).get("end_ms")
+    t = truth or {}
+    start = _ms(args.start) if args.start else t.get("data_start_ms", t.get("start_ms"))
+    end = _ms(args.end) if args.end else t.get("end_ms")
     if start is None or end is None:
         raise ValueError("give the window (--start and --end) or a ground truth file (--truth)")
     if end <= start:

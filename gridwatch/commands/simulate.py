@@ -39,6 +39,8 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--form", choices=("gateway", "device"), help="MQTT topic form (overrides the scenario)")
     p.add_argument("--api", help="gridwatch API base URL for the workers (default http://<--http>)")
     p.add_argument("--no-workers", action="store_true", help="devices only: no simulated grid workers")
+    p.add_argument("--export", metavar="FILE", help="write the readings to FILE (.csv or .jsonl) instead of "
+                   "publishing them, as fast as possible (for `gridwatch replay --file`)")
     p.add_argument("--ground-truth", metavar="FILE", help="where to write the ground truth JSON "
                    "(default DATA_DIR/simulations/<scenario>-<start>.json)")
     add_settings_flags(p, ("city", "data_dir", "mqtt", "mqtt_username", "mqtt_password", "mqtt_ca_file",
@@ -66,6 +68,8 @@ def execute(args: argparse.Namespace) -> int:
 
     settings = settings_from_args(args, ("city", "data_dir", "mqtt", "mqtt_username", "mqtt_password",
                                          "mqtt_ca_file", "http", "admin_token", "log_level"))
+    if args.export:
+        return _export(args, settings)
     if not settings.mqtt:
         print("gridwatch simulate: no broker: give --mqtt mqtt://HOST:PORT (or GRIDWATCH_MQTT); "
               "`gridwatch demo` runs everything in one process")
@@ -84,4 +88,28 @@ def execute(args: argparse.Namespace) -> int:
     if session.workers is not None:
         print("workers: " + (", ".join(f"{k}={v}" for k, v in sorted(session.workers.counts.items())) or "no errors")
               + f"; {len(session.workers.timeline)} steps taken")
+    return 0
+
+
+def _export(args: argparse.Namespace, settings: object) -> int:
+    from pathlib import Path
+
+    from core.city import load_city
+    from simulators.export import export
+    from simulators.scenario import ScenarioError
+    from simulators.session import SimulationSession, scenario_city, start_time
+    from simulators.world import World
+
+    try:
+        scenario = _scenario(args)
+        city = load_city(scenario_city(scenario, settings.data_dir, settings.city))  # type: ignore[attr-defined]
+        world = World(city, scenario, start_time(scenario, args.start, time.time()))
+        n = export(world, Path(args.export), scenario.publish.warmup)
+    except (ScenarioError, ValueError) as exc:
+        print(f"gridwatch simulate: {exc}")
+        return 2
+    session = SimulationSession(world, None, Path(args.ground_truth or Path(args.export).with_suffix(".truth.json")),
+                                None)  # type: ignore[arg-type]
+    session.write_truth()
+    print(f"wrote {n} readings to {args.export}; ground truth: {session.truth_path}")
     return 0
