@@ -9,13 +9,13 @@ overdue ones immediately, so an escalation resumes on time.
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import datetime
 
 from prometheus_client import CollectorRegistry, Counter
 from sqlalchemy import func, select, update
 
 from alerts import escalation
+from alerts.background import Background
 from alerts.models import Deadline, utc
 from alerts.unit import Deps
 
@@ -27,17 +27,14 @@ class Scheduler:
 
     def __init__(self, deps: Deps, registry: CollectorRegistry | None = None, max_sleep: float = 1.0) -> None:
         self.deps = deps
-        self.max_sleep = max_sleep
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._bg = Background("alerts-deadlines", self._pass, deps.clock, max_sleep)
         self.fired = Counter("gridwatch_deadlines_fired", "deadlines acted on, by kind", ["kind"],
                              registry=registry)
         self.failed = Counter("gridwatch_deadlines_failed", "deadline actions that raised", registry=registry)
 
     def wake(self) -> None:
         """A deadline was added: re-check when the next one is due."""
-        self._wake.set()
+        self._bg.wake()
 
     def next_due(self) -> datetime | None:
         with self.deps.reader() as s:
@@ -77,29 +74,13 @@ class Scheduler:
 
     # ------------------------------------------------------------ thread
 
+    def _pass(self) -> float | None:
+        self.run_due()
+        nxt = self.next_due()
+        return nxt.timestamp() if nxt else None
+
     def start(self) -> None:
-        if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._loop, name="alerts-deadlines", daemon=True)
-            self._thread.start()
+        self._bg.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(10)
-            self._thread = None
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.run_due()
-                nxt = self.next_due()
-            except Exception:
-                log.exception("deadline scheduler pass failed; retrying")
-                nxt = None
-            wait = self.max_sleep
-            if nxt is not None:
-                wait = min(wait, max(0.0, nxt.timestamp() - self.deps.clock.now()))
-            self._wake.wait(wait)
-            self._wake.clear()
+        self._bg.stop()

@@ -11,7 +11,6 @@ a worker over their rate limit are postponed, never dropped; red rows never wait
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -19,6 +18,7 @@ from prometheus_client import CollectorRegistry, Counter
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from alerts.background import Background
 from alerts.config import NotifyConfig
 from alerts.models import OutboxMessage, utc
 from alerts.notify.ratelimit import RateLimit
@@ -39,10 +39,9 @@ class OutboxDeliverer:
                  reader: sessionmaker[Session] | None = None) -> None:
         self.channel, self.send, self.sessions, self.clock = channel, send, sessions, clock
         self.reader = reader or sessions
-        self.config, self.batch, self.max_sleep = config, batch, max_sleep
+        self.config, self.batch = config, batch
         self.limit = RateLimit(config.worker_rate_per_min)
-        self._wake, self._stop = threading.Event(), threading.Event()
-        self._thread: threading.Thread | None = None
+        self._bg = Background(f"outbox-{channel}", self._pass, clock, max_sleep)
         self._retry_now = False
         self.delivered = _counter("gridwatch_outbox_delivered", "notifications delivered", registry)
         self.retried = _counter("gridwatch_outbox_retries", "delivery attempts that failed and will retry",
@@ -52,12 +51,12 @@ class OutboxDeliverer:
                                   "per-worker rate limit", registry)
 
     def wake(self) -> None:
-        self._wake.set()
+        self._bg.wake()
 
     def retry_now(self) -> None:
         """The channel is back (broker reconnected): make waiting rows due at once, not after back-off."""
         self._retry_now = True
-        self._wake.set()
+        self._bg.wake()
 
     def _make_due(self) -> None:
         self._retry_now = False
@@ -74,7 +73,7 @@ class OutboxDeliverer:
     def deliver_due(self) -> int:
         """Send every due row (in batches); returns how many were delivered."""
         total = 0
-        while not self._stop.is_set():
+        while not self._bg.stopping:
             now = self.clock.now()
             with self.reader() as s:
                 rows = list(s.scalars(
@@ -135,32 +134,17 @@ class OutboxDeliverer:
                 OutboxMessage.channel == self.channel, OutboxMessage.status == "pending"))
         return t.timestamp() if t else None
 
+    def _pass(self) -> float | None:
+        if self._retry_now:
+            self._make_due()
+        self.deliver_due()
+        return self.next_due()
+
     def start(self) -> None:
-        if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._loop, name=f"outbox-{self.channel}", daemon=True)
-            self._thread.start()
+        self._bg.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(10)
-            self._thread = None
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            self._wake.clear()
-            try:
-                if self._retry_now:
-                    self._make_due()
-                self.deliver_due()
-                nxt = self.next_due()
-            except Exception:
-                log.exception("outbox %s pass failed; retrying", self.channel)
-                nxt = None
-            wait = self.max_sleep if nxt is None else min(self.max_sleep, max(0.0, nxt - self.clock.now()))
-            self._wake.wait(wait)
+        self._bg.stop()
 
 
 def _counter(name: str, doc: str, registry: CollectorRegistry | None) -> Counter:
