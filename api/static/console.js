@@ -31,6 +31,7 @@ async function start() {
   select.disabled = S.me.role !== "admin";
   select.onchange = () => { S.town = select.value; loadTown(); };
   document.querySelector(".mapbox").hidden = !staff;
+  document.body.classList.toggle("no-map", !staff);
   await loadTown();
   GW.stream(onEvent, (state) => {
     const c = document.getElementById("conn");
@@ -188,7 +189,7 @@ async function showDetail(id) {
   try { o = await api(`/work-orders/${id}`); } catch (e) { return toast(e.message); }
   box.hidden = false;
   const staff = S.me.role === "admin" || S.me.role === "dispatcher";
-  box.replaceChildren(
+  box.replaceChildren(...[
     el("button", { class: "ghost close-x", onclick: () => { box.hidden = true; S.selected = null; render(); } }, "✕"),
     el("h3", {}, `#${o.id} `, el("span", { class: `chip ${o.severity}` }, o.severity), " ", KIND_LABEL[o.kind] || o.kind),
     el("div", { class: "reason" }, o.reason || "(no reason given)"),
@@ -202,13 +203,32 @@ async function showDetail(id) {
       el("dt", {}, "Created"), el("dd", {}, new Date(o.created_at).toLocaleString()),
       el("dt", {}, "Departments"), el("dd", {}, o.departments.length
         ? o.departments.map((c) => `${c.dept_id} (${c.status})`).join(", ") : "—")),
-    staff ? actions(o) : null,
+    staff ? actions(o) : S.me.role === "department" ? departmentActions(o) : null,
     el("h4", {}, "Timeline"),
     el("ol", { class: "timeline" }, o.timeline.map((e) => el("li", {},
       el("div", {}, el("span", { class: "t" }, new Date(e.at).toLocaleTimeString([], { hour12: false })), " ",
         el("span", { class: "ty" }, e.type.replace(/_/g, " ")), " ", el("span", { class: "muted" }, e.actor)),
-      e.note ? el("div", { class: "note" }, e.note) : null))));
+      e.note ? el("div", { class: "note" }, e.note) : null)))].filter(Boolean));
   render();
+}
+
+function departmentActions(o) {
+  const call = o.departments.find((c) => c.dept_id === S.me.dept_id && (c.status === "called" || c.status === "overdue"));
+  if (!call) return null;
+  const note = el("input", { name: "note", placeholder: "e.g. ambulance 7 on its way", style: "flex:1" });
+  const answer = (what) => async () => {
+    try {
+      await api(`/departments/${encodeURIComponent(S.me.dept_id)}/calls/${call.id}/${what}`,
+        { method: "POST", body: { note: note.value || null } });
+      toast(`#${o.id}: call ${what === "accept" ? "accepted" : "returned"}`, true);
+      showDetail(o.id);
+    } catch (e) { toast(`#${o.id}: ${e.message}`); }
+  };
+  return el("div", { class: "actions" },
+    el("div", {}, `${call.purpose || "Called"} · answer by ${new Date(call.accept_by).toLocaleTimeString([], { hour12: false })}`),
+    el("div", { class: "row" }, note),
+    el("div", { class: "row" }, el("button", { class: "primary", onclick: answer("accept") }, "Accept the call"),
+      el("button", { class: "danger", onclick: answer("return") }, "Return it")));
 }
 
 function actions(o) {

@@ -79,3 +79,19 @@ def test_the_console_asks_for_a_token_and_rejects_a_bad_one(live, browser, artif
     expect(form).to_be_visible()
     expect(page.locator("#main")).to_be_hidden()
     assert errors == []
+
+
+def test_a_department_desk_accepts_its_call_from_the_console(sqlite_harness, live, browser, artifacts):
+    h, errors = sqlite_harness, []
+    order = h.red_order("wb-0002")  # wearable red: medical-120 is called
+    page = _page(browser, errors, viewport={"width": 1400, "height": 850})
+    page.goto(f"{live.url}/#token={h.tokens['department']}")
+    row = page.locator(f"tr.order[data-order='{order['id']}']")
+    row.click()
+    detail = page.locator("#detail")
+    detail.locator("input[name=note]").fill("ambulance 7 on its way")
+    detail.get_by_role("button", name="Accept the call").click()
+    expect(detail.locator(".timeline")).to_contain_text("ambulance 7 on its way")
+    expect(detail).to_contain_text("medical-120 (accepted)")
+    page.screenshot(path=str(artifacts / "console-department.png"))
+    assert errors == []
