@@ -7,6 +7,7 @@ from typing import Any
 from alerts.config import AlertsConfig, load_config
 from alerts.runtime import AlertsRuntime
 from core.alert import AlertEvent
+from core.clock import ManualClock
 from core.severity import Severity
 
 T0 = 1_732_233_600.0
@@ -33,3 +34,11 @@ def submit(rt: AlertsRuntime, *events: AlertEvent) -> None:
     """Hand events to intake and handle them now (no thread)."""
     rt.intake.submit(events)
     rt.intake.drain()
+
+
+def one_order(make_runtime: Any, *events: AlertEvent) -> tuple[AlertsRuntime, ManualClock, int]:
+    """A runtime on a manual clock at ``T0`` with the order opened by ``events`` (a red wearable by default)."""
+    clock = ManualClock(T0)
+    rt = make_runtime(clock)
+    submit(rt, *(events or (alert(),)))
+    return rt, clock, rt.service.list_orders()["items"][0]["id"]

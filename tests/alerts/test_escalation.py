@@ -7,7 +7,7 @@ import time
 
 from alerts.errors import Conflict
 from core.clock import ManualClock
-from tests.alerts.helpers import T0, alert, submit
+from tests.alerts.helpers import T0, alert, one_order, submit
 
 
 def _escalations(rt, oid: int) -> list[dict]:
@@ -15,10 +15,7 @@ def _escalations(rt, oid: int) -> list[dict]:
 
 
 def test_unaccepted_red_order_escalates_after_60_s(make_runtime) -> None:
-    clock = ManualClock(T0)
-    rt = make_runtime(clock)
-    submit(rt, alert())
-    oid = rt.service.list_orders()["items"][0]["id"]
+    rt, clock, oid = one_order(make_runtime)
     clock.set(T0 + 59)
     rt.scheduler.run_due()
     assert _escalations(rt, oid) == []  # not yet: red accept-by is 60 s
@@ -32,10 +29,8 @@ def test_unaccepted_red_order_escalates_after_60_s(make_runtime) -> None:
 
 
 def test_unaccepted_orange_order_climbs_the_whole_ladder(make_runtime) -> None:
-    clock = ManualClock(T0)
-    rt = make_runtime(clock)
-    submit(rt, alert("sm-0003", kind="smoke", grid_id="g-002", rule="smoke.high", severity="orange"))
-    oid = rt.service.list_orders()["items"][0]["id"]
+    smoke = alert("sm-0003", kind="smoke", grid_id="g-002", rule="smoke.high", severity="orange")
+    rt, clock, oid = one_order(make_runtime, smoke)
     assert rt.service.list_department_calls(order_id=oid) == []  # rules call fire-119 for red only
     steps = []
     for t in (300, 600, 900, 1200, 1500):
@@ -47,10 +42,7 @@ def test_unaccepted_orange_order_climbs_the_whole_ladder(make_runtime) -> None:
 
 
 def test_accepting_stops_the_accept_clock(make_runtime) -> None:
-    clock = ManualClock(T0)
-    rt = make_runtime(clock)
-    submit(rt, alert())
-    oid = rt.service.list_orders()["items"][0]["id"]
+    rt, clock, oid = one_order(make_runtime)
     clock.set(T0 + 20)
     rt.service.accept(oid, "w-001")
     clock.set(T0 + 200)
@@ -84,9 +76,7 @@ def test_restart_in_the_middle_of_an_escalation_resumes_on_time(make_runtime) ->
 
 
 def test_two_workers_accepting_at_once_one_wins_the_other_is_told(make_runtime) -> None:
-    rt = make_runtime()
-    submit(rt, alert())
-    oid = rt.service.list_orders()["items"][0]["id"]
+    rt, _clock, oid = one_order(make_runtime)
     barrier = threading.Barrier(2)
     results: dict[str, object] = {}
 
@@ -110,10 +100,7 @@ def test_two_workers_accepting_at_once_one_wins_the_other_is_told(make_runtime) 
 
 
 def test_department_must_answer_within_its_deadline(make_runtime) -> None:
-    clock = ManualClock(T0)
-    rt = make_runtime(clock)
-    submit(rt, alert())
-    oid = rt.service.list_orders()["items"][0]["id"]
+    rt, clock, oid = one_order(make_runtime)
     calls = {c["dept_id"]: c for c in rt.service.list_department_calls(order_id=oid)}
     rt.service.department_accept(calls["medical-120"]["id"], "dept:medical-120", "ambulance 12 dispatched")
     rt.service.department_return(calls["traffic-police"]["id"], "dept:traffic-police", "no unit nearby")
@@ -128,10 +115,7 @@ def test_department_must_answer_within_its_deadline(make_runtime) -> None:
 
 
 def test_silent_department_becomes_overdue(make_runtime) -> None:
-    clock = ManualClock(T0)
-    rt = make_runtime(clock)
-    submit(rt, alert("sm-0003", kind="smoke", grid_id="g-002", rule="smoke.high"))
-    oid = rt.service.list_orders()["items"][0]["id"]
+    rt, clock, oid = one_order(make_runtime, alert("sm-0003", kind="smoke", grid_id="g-002", rule="smoke.high"))
     rt.service.accept(oid, "w-003")
     clock.set(T0 + 121)
     rt.scheduler.run_due()

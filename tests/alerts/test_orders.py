@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from alerts.errors import IllegalTransition, NotFound
-from tests.alerts.helpers import alert, submit
+from tests.alerts.helpers import alert, one_order, submit
 
 
 def test_red_wearable_alert_dispatches_one_order_to_nearest_medical_worker(make_runtime) -> None:
@@ -33,9 +33,7 @@ def test_repeated_red_alerts_attach_evidence_instead_of_new_orders(make_runtime)
 
 
 def test_full_lifecycle_to_closed_with_evaluation(make_runtime) -> None:
-    rt = make_runtime()
-    submit(rt, alert())
-    oid = rt.service.list_orders()["items"][0]["id"]
+    rt, _clock, oid = one_order(make_runtime)
     s = rt.service
     s.accept(oid, "w-001", "on my way soon")
     s.en_route(oid, "w-001")
@@ -52,9 +50,7 @@ def test_full_lifecycle_to_closed_with_evaluation(make_runtime) -> None:
 
 
 def test_illegal_transition_is_refused_with_a_clear_message(make_runtime) -> None:
-    rt = make_runtime()
-    submit(rt, alert())
-    oid = rt.service.list_orders()["items"][0]["id"]
+    rt, _clock, oid = one_order(make_runtime)
     with pytest.raises(IllegalTransition, match=f"order {oid} is dispatched; resolve needs on_site"):
         rt.service.resolve(oid, "w-001")
     with pytest.raises(IllegalTransition, match="evaluation must be an integer 1-5"):
@@ -65,9 +61,7 @@ def test_illegal_transition_is_refused_with_a_clear_message(make_runtime) -> Non
 
 
 def test_reassign_gives_the_order_to_another_worker_and_tells_both(make_runtime) -> None:
-    rt = make_runtime()
-    submit(rt, alert())
-    oid = rt.service.list_orders()["items"][0]["id"]
+    rt, _clock, oid = one_order(make_runtime)
     rt.service.accept(oid, "w-001")
     o = rt.service.reassign(oid, "dispatcher", "w-003", "w-001 is sick")
     assert (o["status"], o["assignee"], o["accepted_at"]) == ("dispatched", "w-003", None)
@@ -76,9 +70,7 @@ def test_reassign_gives_the_order_to_another_worker_and_tells_both(make_runtime)
 
 
 def test_cancel_stops_deadlines(make_runtime) -> None:
-    rt = make_runtime()
-    submit(rt, alert())
-    oid = rt.service.list_orders()["items"][0]["id"]
+    rt, _clock, oid = one_order(make_runtime)
     rt.service.cancel(oid, "dispatcher", "test alarm")
     assert rt.scheduler.run_due(1_732_233_600.0 + 3600) == 0
     assert rt.service.get_order(oid)["status"] == "cancelled"

@@ -8,8 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from alerts.models import Base
-from core.clock import ManualClock
-from tests.alerts.helpers import T0, alert, submit
+from tests.alerts.helpers import T0, alert, one_order, submit
 
 
 def _mixed(rt) -> None:
@@ -44,10 +43,7 @@ def test_open_counts_per_grid_and_town(make_runtime) -> None:
 
 
 def test_sla_percentiles_per_stage(make_runtime) -> None:
-    clock = ManualClock(T0)
-    rt = make_runtime(clock)
-    submit(rt, alert())
-    oid = rt.service.list_orders()["items"][0]["id"]
+    rt, clock, oid = one_order(make_runtime)
     clock.set(T0 + 30)
     rt.service.accept(oid, "w-001")
     clock.set(T0 + 270)
