@@ -91,4 +91,4 @@ def open_source(args: argparse.Namespace, settings: Settings, truth: dict[str, A
                                              city, a, b, counts))
         return Source(f"InfluxDB v2 {settings.influx}", city, v2, truth, workers=workers)
     return Source(f"embedded store {settings.data_dir}", city,
-                  lambda a, b: by_slice(stores.embedded(Path(settings.data_dir), a, b)), truth, workers=workers)
+                  lambda a, b: by_slice(stores.embedded(Path(settings.data_dir), city, a, b)), truth, workers=workers)

@@ -92,19 +92,16 @@ def _ms(t: datetime) -> int:
     return round(t.timestamp() * 1000)
 
 
-def embedded(data_dir: Path, start_ms: int, end_ms: int, kinds: Iterable[str] | None = None
+def embedded(data_dir: Path, city: City, start_ms: int, end_ms: int, kinds: Iterable[str] | None = None
              ) -> Iterator[ReadingBatch]:
-    """The embedded store's readings (``ingest.embedded_store``), already as batches."""
+    """The embedded store's readings (``ingest.embedded_store``, ``DATA_DIR/store``), already as batches."""
     try:
         from ingest.embedded_store import EmbeddedStore
     except ImportError as exc:
         raise RuntimeError(f"the embedded store is not available in this build ({exc})") from None
-    opener = getattr(EmbeddedStore, "open", None)
-    store = opener(data_dir) if opener else EmbeddedStore(Path(data_dir) / "store")
+    store = EmbeddedStore.open(data_dir, city)
     try:
         for a, b in slices(start_ms, end_ms):
             yield from store.read(a, b, kinds=list(kinds) if kinds else None)
     finally:
-        close = getattr(store, "close", None)
-        if close:
-            close()
+        store.close()

@@ -2,6 +2,7 @@
 
 import json
 import urllib.request
+from collections import Counter
 
 import pytest
 
@@ -80,4 +81,20 @@ def test_influx_v1_window_replays_like_the_file(recorded, influxdb, tmp_path):
     b = _replay(recorded, tmp_path / "i", "--influx", influxdb.url, "--influx-api", "v1",
                 "--influx-bucket", "gridwatch")
     assert b["readings"] == a["readings"]
+    assert _alerts(a) == _alerts(b)
+
+
+def test_embedded_store_window_replays_like_the_file(recorded, tmp_path):
+    from core.city import load_city
+    from ingest.embedded_store import EmbeddedStore
+    from simulators.replay.engine import by_slice
+    from simulators.replay.files import read_file
+
+    city = load_city(recorded / "city")
+    store = EmbeddedStore.open(recorded, city)
+    for batches in by_slice(read_file(recorded / "ec.jsonl", city, 0, 2**62, Counter())):
+        store.append(batches)
+    a = _replay(recorded, tmp_path / "f", "--file", str(recorded / "ec.jsonl"))
+    b = _replay(recorded, tmp_path / "e")  # default source: the embedded store of --data-dir
+    assert b["readings"] == a["readings"] and b["source"].startswith("embedded store")
     assert _alerts(a) == _alerts(b)
