@@ -169,6 +169,7 @@ class WorkOrderService:
             w = self._worker(tx, worker_id)
             w.lat, w.lon, w.located_at, w.updated_at = lat, lon, tx.now, tx.now
             tx.s.flush()
+            tx.publish("worker", worker_dict(w))
             return worker_dict(w)
 
     def update_worker(self, worker_id: str, actor: str = "system", **fields: Any) -> dict[str, Any]:
@@ -198,6 +199,7 @@ class WorkOrderService:
             _apply_worker_fields(self.deps, w, {"skills": skills or [], "grid_id": grid_id, "role": role})
             tx.s.add(w)
             tx.s.flush()
+            tx.publish("worker", worker_dict(w))
             return worker_dict(w)
 
     # ------------------------------------------------------------ reads (see alerts.queries)
