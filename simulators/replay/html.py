@@ -43,13 +43,15 @@ def svg_plot(xs: list[int], ys: list[float], marks: list[tuple[int, str, str]], 
              f'<polyline fill="none" stroke="#111" stroke-width="1.2" points="{line}"/>',
              f'<text x="4" y="{PAD + 4}" font-size="10">{ymax:g}</text>',
              f'<text x="4" y="{H - PAD}" font-size="10">{ymin:g}</text>']
-    for n, (t, colour, label) in enumerate(marks):
+    legend_x = PAD
+    for t, colour, label in marks:
         if lo <= t <= hi:
             x = sx(t)
             parts.append(f'<line x1="{x:.1f}" y1="{PAD}" x2="{x:.1f}" y2="{H - PAD}" stroke="{colour}" '
                          'stroke-dasharray="4 2"/>')
-            parts.append(f'<text x="{x + 2:.1f}" y="{PAD - 4 - 10 * (n % 2)}" font-size="10" fill="{colour}">'
-                         f'{html.escape(label)}</text>')
+            parts.append(f'<text x="{legend_x}" y="{PAD - 10}" font-size="11" fill="{colour}">'
+                         f'┊ {html.escape(label)}</text>')
+            legend_x += 14 + 7 * len(label)
     parts.append(f'<text x="{PAD}" y="{H - 8}" font-size="10">{_when(lo)}</text>')
     parts.append(f'<text x="{W - PAD}" y="{H - 8}" font-size="10" text-anchor="end">{_when(hi)}</text></svg>')
     return "".join(parts)
@@ -85,7 +87,7 @@ def render_html(rep: dict[str, Any], series: dict[str, tuple[list[int], list[flo
     return (
         "<!doctype html><html><head><meta charset='utf-8'><title>gridwatch replay report</title><style>"
         "body{font:14px system-ui,sans-serif;margin:2em;max-width:60em}th{text-align:left;padding-right:1em}"
-        "section{border-top:1px solid #ccc;margin-top:1.5em}pre{background:#f4f4f4;padding:1em;overflow:auto}"
+        "section{border-top:1px solid #ccc;margin-top:1.5em}pre{background:#f4f4f4;padding:1em;white-space:pre-wrap}"
         "</style></head><body><h1>gridwatch replay report</h1>"
         f"<pre>{summary}</pre>{body}"
         "<h2>Fault episodes (must not be red)</h2><table><tr><th>id</th><th>type</th><th>device</th>"
