@@ -62,6 +62,7 @@ def _scenario(args: argparse.Namespace) -> Scenario:
 
 
 def execute(args: argparse.Namespace) -> int:
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # workers' API calls: one line each otherwise
     from gridwatch.options import settings_from_args
     from simulators.scenario import ScenarioError
     from simulators.session import SimulationSession
