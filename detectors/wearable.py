@@ -5,6 +5,7 @@ The defining red case (DOMAIN.md): an elderly man's heart rate falls sharply. So
 * Heart-rate drop: relative to the *wearer's* usual rate, because resting rates
   differ by 30 bpm between people; a 25-35 % fall within minutes is far outside the
   ~10-15 % night-time dip (Cook et al., *Circulation* 2006 on day/night heart rate).
+  A 25 % fall that lands below 50 bpm (bradycardia) is red as well as a 35 % fall.
 * Bradycardia < 50 bpm: 2018 ACC/AHA/HRS bradycardia guideline (Kusumoto et al.),
   which uses 50 bpm rather than 60 as the clinically relevant threshold; < 40 bpm
   is marked bradycardia.
@@ -63,7 +64,8 @@ class Heart(Detector):
         ratio = np.where(ready, hr / base, 1.0)
         drop = np.maximum(1.0 - ratio, 0.0)
         known = valid  # 0 bpm = no contact: says nothing about the heart (silence handles it)
-        lv_drop = pick([(drop >= c.drop_orange, ORANGE), (drop >= c.drop_red, RED)], len(rnd), known)
+        into_brady = (drop >= c.drop_orange) & (hr < c.brady_yellow_bpm)  # a sharp fall that ends in bradycardia
+        lv_drop = pick([(drop >= c.drop_orange, ORANGE), ((drop >= c.drop_red) | into_brady, RED)], len(rnd), known)
         hr_r = np.where(ready, hr, np.nan)
         lv_brady = pick([(hr_r < c.brady_yellow_bpm, YELLOW), (hr_r < c.brady_orange_bpm, ORANGE)], len(rnd), known)
         lv_tachy = pick([(hr_r > c.tachy_yellow_bpm, YELLOW), (hr_r > c.tachy_orange_bpm, ORANGE)], len(rnd), known)
