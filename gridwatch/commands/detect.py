@@ -66,11 +66,15 @@ def execute(args: argparse.Namespace) -> int:
     except (InputError, DetectorConfigError) as exc:
         print(f"gridwatch detect: {exc}", file=sys.stderr)
         return 2
-    with args.output.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh, lineterminator="\n")
-        w.writerow(["timestamp", "value", "anomaly_score", "severity"])
-        for stamp, text, s, v in zip(stamps, raw, score.tolist(), sev.tolist(), strict=True):
-            w.writerow([stamp, text, f"{s:.4f}", str(Severity(v)) if v else ""])
+    try:
+        with args.output.open("w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh, lineterminator="\n")
+            w.writerow(["timestamp", "value", "anomaly_score", "severity"])
+            for stamp, text, s, v in zip(stamps, raw, score.tolist(), sev.tolist(), strict=True):
+                w.writerow([stamp, text, f"{s:.4f}", str(Severity(v)) if v else ""])
+    except OSError as exc:
+        print(f"gridwatch detect: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
+        return 2
     fired = int((sev >= 1).sum())
     print(f"scored {len(ts)} rows -> {args.output} ({fired} rows with an alert firing)", file=sys.stderr)
     return 0
