@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core.batch import ReadingBatch
 from ingest.line_protocol import LineEncoder, escape_measurement, escape_tag
@@ -24,9 +26,9 @@ def test_encode_groups_by_field_pattern_and_skips_empty_rows():
     })
     lines = sorted(enc.encode(b).decode().splitlines())
     assert lines == [
-        r"smoke,device_id=d-0,grid_id=g\ 0 smoke=0.5,co=3.0 1",
-        r"smoke,device_id=d-0,grid_id=g\ 0 smoke=1e-05,co=1e+16 4",
-        r"smoke,device_id=d-2,grid_id=网格\,2 co=12.0 3",
+        r"smoke,device_id=d-0,grid_id=g\ 0 smoke=0.00001,co=1e+16 4",  # beyond 2**53: repr
+        r"smoke,device_id=d-0,grid_id=g\ 0 smoke=0.5,co=3 1",
+        r"smoke,device_id=d-2,grid_id=网格\,2 co=12 3",
     ]  # row 2 has no field: no line; an empty grid id leaves the tag out
 
 
@@ -36,6 +38,22 @@ def test_series_keys_are_built_once_per_device():
     enc.encode(b)
     enc._device_ids = ["changed"]  # a cached key is not rebuilt
     assert enc.encode(b).decode().startswith("meter,device_id=d-0,grid_id=g power_kw=1.5 1\n")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(allow_nan=False, allow_infinity=False) | st.sampled_from([72.0, 97.5, 2.37, -0.0, 1e-6]),
+                min_size=1, max_size=300),
+       st.integers(min_value=946_684_800_000, max_value=2**53))
+def test_every_value_and_timestamp_parses_back_exactly(values, ts):
+    n = len(values)
+    b = ReadingBatch("meter", np.zeros(n, np.int64), np.full(n, ts), {"power_kw": np.array(values)})
+    lines = LineEncoder(["m-1"], ["g"]).encode(b).decode().splitlines()
+    assert len(lines) == n
+    for line, v in zip(lines, values, strict=True):
+        key, field, stamp = line.split(" ")
+        assert key == "meter,device_id=m-1,grid_id=g" and int(stamp) == ts
+        _name, text = field.split("=")
+        assert float(text) == v and (text == repr(v) or "e" not in text)
 
 
 def test_empty_batch():
