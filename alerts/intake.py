@@ -2,9 +2,9 @@
 
 ``submit`` only appends to an in-memory queue under a lock, so the ingest pipeline
 thread is never blocked by the database. A worker thread drains it, red first: each
-red event is handled in its own transaction (its order is dispatched and its
-notification queued at once); other events are handled in small batches, and a
-batch is cut short as soon as a red event arrives. In a storm, when the non-red
+red event is handled as soon as it is taken (its order is dispatched and its
+notification queued in one commit; reds that queued up meanwhile share that commit);
+other events are handled in batches, cut short as soon as a red event arrives. In a storm, when the non-red
 backlog exceeds ``max_pending``, the oldest non-red events are dropped and counted;
 red events are never dropped.
 """
@@ -33,7 +33,7 @@ class AlertIntake:
                  max_pending: int = 100_000, batch: int = 200) -> None:
         self.deps = deps
         self.correlator = Correlator(deps)
-        self.max_pending, self.batch = max_pending, batch
+        self.max_pending, self.batch, self.red_batch = max_pending, batch, 10
         self._red: deque[AlertEvent] = deque()
         self._other: deque[AlertEvent] = deque()
         self._cond = threading.Condition()
@@ -73,12 +73,11 @@ class AlertIntake:
         n = 0
         while True:
             with self._cond:
-                work = self._take()
+                work, cuttable = self._take()
                 self._busy = bool(work)
             if not work:
                 return n
-            self._handle(work)
-            n += len(work)
+            n += self._handle(work, cuttable)
             with self._cond:
                 self._busy = False
                 self._cond.notify_all()
@@ -88,27 +87,32 @@ class AlertIntake:
         with self._cond:
             return self._cond.wait_for(lambda: not (self._red or self._other or self._busy), timeout)
 
-    def _take(self) -> list[AlertEvent]:
-        if self._red:
-            return [self._red.popleft()]
-        return [self._other.popleft() for _ in range(min(self.batch, len(self._other)))]
+    def _take(self) -> tuple[list[AlertEvent], bool]:
+        """The next work and whether it may be cut short by a red arrival (non-red work only)."""
+        if self._red:  # several waiting reds share one commit; one alone goes at once
+            return [self._red.popleft() for _ in range(min(self.red_batch, len(self._red)))], False
+        return [self._other.popleft() for _ in range(min(self.batch, len(self._other)))], True
 
-    def _handle(self, work: list[AlertEvent]) -> None:
+    def _handle(self, work: list[AlertEvent], cuttable: bool = False) -> int:
+        """Handle ``work`` in one transaction; returns how many events it took (the rest went back)."""
+        done = len(work)
         try:
             with self.deps.tx() as tx:
                 for i, ev in enumerate(work):
                     self.correlator.handle(tx, ev)
-                    if self._red and i + 1 < len(work):  # a red event arrived: commit and let it pass
+                    if cuttable and self._red and i + 1 < len(work):
+                        # a red event arrived: commit what is done and let it pass
                         with self._cond:
                             self._other.extendleft(reversed(work[i + 1:]))
+                        done = i + 1
                         break
         except Exception:
             if len(work) == 1:
                 self.failed.inc()
                 log.exception("alert event %s could not be handled", work[0].fingerprint)
-                return
-            for ev in work:  # one bad event must not sink the batch
-                self._handle([ev])
+                return 1
+            return sum(self._handle([ev]) for ev in work[:done])  # one bad event must not sink the batch
+        return done
 
     def start(self) -> None:
         if self._thread is None:
@@ -132,10 +136,10 @@ class AlertIntake:
                 self._cond.wait_for(lambda: self._stop or self._red or self._other)
                 if self._stop:
                     return
-                work = self._take()
+                work, cuttable = self._take()
                 self._busy = True
             try:
-                self._handle(work)
+                self._handle(work, cuttable)
             finally:
                 with self._cond:
                     self._busy = False
