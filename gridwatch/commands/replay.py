@@ -39,7 +39,8 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--end", help="window end (default: from --truth)")
     p.add_argument("--dispatch", action="store_true", help="also run incidents, routing, escalation and simulated "
                    "workers on simulated time (SQLite scratch database)")
-    p.add_argument("--tick", default="10s", help="simulated time between detector ticks (default 10s)")
+    p.add_argument("--tick", help="simulated time between detector ticks: readings are scored in chunks of this "
+                   "much time, then time-driven rules run (default 60s; 10s with --dispatch)")
     p.add_argument("--out", type=Path, help="report directory (default DATA_DIR/replays/<name>)")
     p.add_argument("--compare", nargs=2, metavar=("RUN_A", "RUN_B"), help="compare two reports and exit")
     p.add_argument("--no-progress", action="store_true")
@@ -84,7 +85,7 @@ def execute(args: argparse.Namespace) -> int:
     try:
         src = open_source(args, settings, truth, counts)
         start_ms, end_ms = src.window or _window(args, src.truth)
-        tick_ms = round(parse_duration(args.tick) * 1000)
+        tick_ms = round(parse_duration(args.tick or ("10s" if args.dispatch else "60s")) * 1000)
     except (ScenarioError, ValueError, RuntimeError, OSError) as exc:
         print(f"gridwatch replay: {exc}", file=sys.stderr)
         return 2

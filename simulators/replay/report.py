@@ -111,6 +111,8 @@ def summary_lines(rep: dict[str, Any]) -> list[str]:
         line = (f"  {r['id']:<8} {r['type']:<13} {r['devices'][0]:<12} expected {r['expected_severity'] or '-':<6} "
                 f"got {r['severity'] or '-':<6} first alert {fmt_delay(r['latency_ms']):>9} "
                 f"[{r['first_alert_rule'] or '-'}] {verdict}")
+        if r.get("lead_before_warning_ms") is not None:
+            line += f" ({r['lead_before_warning_ms'] / 60_000:.0f} min before a gauge crossed its warning level)"
         if "order" in r:
             o = r["order"]
             line += (f"  order #{o['id']} {o['status']} -> {o['assignee']}: accepted "
