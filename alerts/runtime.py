@@ -88,12 +88,18 @@ def build(
     rt = AlertsRuntime(engine, deps, WorkOrderService(deps), AlertIntake(deps, registry),
                        Scheduler(deps, registry))
     deps.wake_deadlines = rt.scheduler.wake
+    _notifiers(rt, settings, broker, registry)
+    return rt
+
+
+def _notifiers(rt: AlertsRuntime, settings: Settings, broker: str | None, registry: CollectorRegistry | None) -> None:
+    """The MQTT publisher, the webhook sender and one outbox deliverer per channel in use."""
+    deps, cfg = rt.deps, rt.deps.config
     senders = {}
     if broker:
         pw = settings.mqtt_password.get_secret_value() if settings.mqtt_password else None
-        rt.publisher = MqttPublisher(broker, f"{settings.mqtt_client_id}-orders", settings.mqtt_username, pw,
-                                     str(settings.mqtt_ca_file) if settings.mqtt_ca_file else None)
-        pub = rt.publisher
+        rt.publisher = pub = MqttPublisher(broker, f"{settings.mqtt_client_id}-orders", settings.mqtt_username, pw,
+                                           str(settings.mqtt_ca_file) if settings.mqtt_ca_file else None)
         senders["mqtt"] = lambda rows: [None if r is None else (r, True)
                                         for r in pub.publish_many([(m.target, m.payload) for m in rows])]
     if cfg.notify.webhooks:
@@ -103,12 +109,11 @@ def build(
         rt.webhooks = hook = WebhookSender(secret)
         senders["webhook"] = lambda rows: [hook.send(m.target, m.payload, m.id) for m in rows]
     for channel, send in senders.items():
-        rt.deliverers[channel] = OutboxDeliverer(channel, send, deps.sessions, clock, cfg.notify, registry,
-                                               reader=deps.reader)
+        rt.deliverers[channel] = OutboxDeliverer(channel, send, deps.sessions, deps.clock, cfg.notify, registry,
+                                                 reader=deps.reader)
     deps.wake_outbox = _waker(rt.deliverers)
     if rt.publisher:
         rt.publisher.on_up = rt.deliverers["mqtt"].retry_now
-    return rt
 
 
 def _waker(deliverers: dict[str, OutboxDeliverer]) -> Callable[[], None]:
