@@ -53,7 +53,7 @@ class Runner:
         self.stats.steps += 1
         self.stats.sim_s = self.sim_now - self.world.start_s
 
-    def warm_up(self, seconds: float, chunk_s: float = 60.0) -> None:
+    def warm_up(self, seconds: float, chunk_s: float = 300.0) -> None:
         """Publish the ``seconds`` of history before the start at once, so detectors have baselines."""
         a = self.world.start_s - seconds
         while a < self.world.start_s and self.publisher is not None:
@@ -67,7 +67,7 @@ class Runner:
             on_step: Callable[[Runner], None] | None = None) -> RunStats:
         """Run until the scenario ends (plus ``linger_s`` while workers are busy) or ``stop`` is set."""
         stop = stop or threading.Event()
-        self.warm_up(self.world.scenario.publish.warmup)
+        self.warm_up(self.world.warmup_s())
         real0, sim0 = time.monotonic(), self.world.start_s
         end = self.world.end_s
         while not stop.is_set():

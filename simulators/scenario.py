@@ -121,6 +121,8 @@ class PublishSpec(Strict):
     intervals: dict[KindName, list[Annotated[float, Field(gt=0)]]] = Field(default_factory=dict)
     step: Duration = Field(1.0, gt=0, description="simulated seconds per publishing step")
     warmup: Duration = Field(0.0, description="history published at once before the start (detector baselines)")
+    warmup_kinds: dict[KindName, Duration] = Field(default_factory=dict,
+                                                   description="longer history for some kinds (meters: weeks)")
 
 
 class ContinuousSpec(Strict):

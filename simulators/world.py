@@ -74,14 +74,24 @@ class World:
                 self.faults.append(build_fault(self, fspec, f"fault-{len(self.faults) + 1}"))
             self._next_continuous += 1
 
+    def warmup_s(self, kind: str | None = None) -> float:
+        """History before the start: of one kind, or the longest of any kind (``None``)."""
+        p = self.scenario.publish
+        if kind is None:
+            return max([p.warmup, *(p.warmup_kinds.get(k, 0.0) for k in p.kinds)])
+        return max(p.warmup, p.warmup_kinds.get(kind, 0.0))
+
     def window(self, a_s: float, b_s: float) -> list[ReadingBatch]:
-        """Readings reported in [a_s, b_s) (clipped to the scenario), one non-empty batch per published kind."""
+        """Readings reported in [a_s, b_s) (clipped to the scenario and each kind's warm-up), one batch per kind."""
         self._extend(b_s)
         b_s = min(b_s, self.end_s)
         effects = [e for e in (*self.incidents, *self.faults) if e.end_s > a_s and e.start_s < b_s]
         out = []
         for kind in self.scenario.publish.kinds:
-            batch = sample(self.fleets[kind], a_s, b_s, effects)
+            a_k = max(a_s, self.start_s - self.warmup_s(kind))
+            if a_k >= b_s:
+                continue
+            batch = sample(self.fleets[kind], a_k, b_s, effects)
             if len(batch):
                 out.append(batch)
         return out
@@ -92,7 +102,7 @@ class World:
             "seed": self.scenario.seed,
             "city": self.city.source,
             "start_ms": round(self.start_s * 1000),
-            "data_start_ms": round((self.start_s - self.scenario.publish.warmup) * 1000),  # warm-up history
+            "data_start_ms": round((self.start_s - self.warmup_s()) * 1000),  # warm-up history included
             "end_ms": None if self.end_s == float("inf") else round(self.end_s * 1000),
             "incidents": [i.truth(self.city) for i in self.incidents],
             "faults": [f.truth(self.city) for f in self.faults],

@@ -105,7 +105,7 @@ def _export(args: argparse.Namespace, settings: object) -> int:
         scenario = _scenario(args)
         city = load_city(scenario_city(scenario, settings.data_dir, settings.city))  # type: ignore[attr-defined]
         world = World(city, scenario, start_time(scenario, args.start, time.time()))
-        n = export(world, Path(args.export), scenario.publish.warmup)
+        n = export(world, Path(args.export), world.warmup_s())
     except (ScenarioError, ValueError) as exc:
         print(f"gridwatch simulate: {exc}")
         return 2

@@ -57,7 +57,7 @@ def _simulated(scenario_name: str, settings: Settings) -> Source:
         raise ValueError(f"scenario {scenario.name!r} runs until stopped; replay needs a finite duration")
     city = load_city(scenario_city(scenario, settings.data_dir, settings.city))
     world = World(city, scenario, start_time(scenario, None, time.time()))
-    warm = scenario.publish.warmup
+    warm = world.warmup_s()
 
     def slices(a: int, b: int) -> Slices:
         for x, y in stores.slices(a, b, 600_000):
