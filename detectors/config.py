@@ -46,7 +46,8 @@ def _t(for_s: float, clear_for_s: float) -> Any:
 
 
 class HeartConfig(Strict):
-    warmup_readings: int = Field(30, ge=1)
+    warmup_readings: int = Field(10, ge=1)
+    warmup_s: float = Field(600.0, ge=0, description="history needed before the baseline is trusted")
     baseline_tau_s: float = Field(1800.0, gt=0)
     learn_band: float = Field(0.2, gt=0, description="readings further from the baseline are not learned")
     rise_tau_factor: float = Field(4.0, ge=1, description="the baseline rises this many times slower than it falls")

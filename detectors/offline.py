@@ -5,10 +5,10 @@ the rows before it (no look-ahead). Before a row that follows a gap, time-driven
 are ticked at the moment just before it, so "the band went silent" shows up exactly
 as it would have live.
 
->>> ts = np.arange(60, dtype=np.int64) * 10_000 + 1_732_233_600_000
->>> hr = np.r_[np.full(40, 75.0), np.full(20, 36.0)]
+>>> ts = np.arange(90, dtype=np.int64) * 10_000 + 1_732_233_600_000
+>>> hr = np.r_[75.0 + np.arange(70) % 3, np.full(20, 36.0)]
 >>> score, sev = score_series("wearable", "heart_rate", ts, hr)
->>> [str(Severity(s)) for s in sev[-3:]], bool(score[-1] > 0.9), int(sev[:40].max())
+>>> [str(Severity(s)) for s in sev[-3:]], bool(score[-1] > 0.9), int(sev[:70].max())
 (['red', 'red', 'red'], True, 0)
 """
 

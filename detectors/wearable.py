@@ -53,14 +53,14 @@ class Heart(Detector):
     name, kind = "heart", "wearable"
     fields = ("heart_rate",)
     STATE: ClassVar[StateSpec] = {"base": (np.float32, np.nan), "n": (np.uint16, 0), "last_t": (np.float64, np.nan),
-                                  "last": (np.float32, np.nan), "rep": (np.uint8, 0)}
+                                  "first_t": (np.float64, np.nan), "last": (np.float32, np.nan), "rep": (np.uint8, 0)}
 
     def step(self, rnd: Round) -> Output:
         c, s, slot = self.cfg, self.state, rnd.slot
         hr = rnd.cols["heart_rate"]
         valid = (hr >= c.min_valid_bpm) & ~self._frozen(slot, hr)
         base, n = s.base[slot].astype(np.float64), s.n[slot]
-        ready = valid & (n >= c.warmup_readings)
+        ready = valid & self._warmed(slot, rnd.t)
         ratio = np.where(ready, hr / base, 1.0)
         drop = np.maximum(1.0 - ratio, 0.0)
         known = valid  # 0 bpm = no contact: says nothing about the heart (silence handles it)
@@ -87,21 +87,28 @@ class Heart(Detector):
         s.rep[slot], s.last[slot] = rep, np.where(has, hr, s.last[slot])
         return rep >= self.cfg.stuck_readings
 
+    def _warmed(self, slot: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """Ready after ``warmup_readings`` learned readings spanning ``warmup_s``."""
+        s, c = self.state, self.cfg
+        return (s.n[slot] >= c.warmup_readings) & (t - s.first_t[slot] >= c.warmup_s)
+
     def _learn(self, rnd: Round, valid: np.ndarray, hr: np.ndarray, base: np.ndarray, n: np.ndarray) -> None:
         c, s, slot, t = self.cfg, self.state, rnd.slot, rnd.t
         fresh = valid & np.isnan(base)
-        warm = valid & (n < c.warmup_readings) & ~fresh
+        warm = valid & ~self._warmed(slot, t) & ~fresh
         rel = hr / np.where(fresh, hr, base) - 1.0
         dt = np.nan_to_num(t - s.last_t[slot], nan=0.0)
         a = np.where(rel > 0, ewma_alpha(dt, c.baseline_tau_s * c.rise_tau_factor), ewma_alpha(dt, c.baseline_tau_s))
         # in band: learn; far above (a walk, or a new normal): 10x slower still; far below: never
         a = np.where(np.abs(rel) <= c.learn_band, a, np.where(rel > 0, 0.1 * a, 0.0))
-        a = np.where(warm, 1.0 / (n.astype(np.float64) + 1.0), a)
+        # warming up: a resting-rate envelope, quick to come down (a walk at start-up), slow to go up
+        a = np.where(warm, np.where(rel > 0, ewma_alpha(dt, 600.0), ewma_alpha(dt, 60.0)), a)
         learn = valid & ~fresh & (a > 0)
         new = np.where(fresh, hr, np.where(learn, base + a * (hr - base), base))
         s.base[slot] = new
         s.n[slot] = np.where(fresh | learn, np.minimum(n.astype(np.int64) + 1, 65535), n)
         s.last_t[slot] = np.where(valid, t, s.last_t[slot])
+        s.first_t[slot] = np.where(fresh, t, s.first_t[slot])
 
     def describe(self, rule: int, out: Output, j: int, firing: bool, seconds: float) -> str:
         hr, base = out.ctx["hr"][j], out.ctx["base"][j]
