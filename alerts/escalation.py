@@ -88,7 +88,10 @@ def _next_worker(deps: Deps, tx: Tx, order: WorkOrder) -> tuple[str, str] | None
     if best is None:
         return None
     previous = order.assignee
-    bump(tx, order, {"assignee": best.worker_id})
+    values: dict = {"assignee": best.worker_id}
+    if order.status == "created":  # nobody could be routed at first: now someone can
+        values.update(status="dispatched", dispatched_at=tx.now)
+    bump(tx, order, values)
     refresh_load(tx, {previous, best.worker_id})
     deps.fanout.order(tx, order, "escalated", extra=[previous])
     return f"next worker {best.explanation}", best.worker_id

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tests.alerts.helpers import alert, submit
+from core.clock import ManualClock
+from tests.alerts.helpers import T0, alert, submit
 
 
 def _dispatch_note(rt, oid: int) -> str:
@@ -43,3 +44,22 @@ def test_load_breaks_ties_and_is_counted(make_runtime) -> None:
     submit(rt, alert("wb-0001"), alert("wb-0002", rule="wearable.fall"))
     loads = {w["id"]: w["load"] for w in rt.service.list_workers(grid_id="g-001")}
     assert loads["w-001"] == 2 and loads["s-001"] == 0
+
+
+def test_order_nobody_could_take_is_dispatched_once_someone_can(make_runtime) -> None:
+    clock = ManualClock(T0)
+    rt = make_runtime(clock)
+    for w in rt.service.list_workers():
+        if w["role"] == "worker":
+            rt.service.update_worker(w["id"], on_duty=False)
+    rt.service.create_worker("w-100", "Night Shift", "g-004", skills=["water"])  # on duty, far, unskilled
+    rt.service.update_worker("w-100", available=False)
+    submit(rt, alert("wb-0004", grid_id="g-004"))
+    [o] = rt.service.list_orders()["items"]
+    assert o["status"] == "dispatched" and o["assignee"] == "w-005"  # off duty, but the best there is
+    note = next(e["note"] for e in rt.service.get_order(o["id"])["timeline"] if e["type"] == "dispatched")
+    assert note.endswith("off duty (nobody on duty and available)")
+    rt.service.update_worker("w-100", available=True)
+    clock.set(T0 + 60)
+    rt.scheduler.run_due()
+    assert rt.service.get_order(o["id"])["assignee"] == "w-100"
