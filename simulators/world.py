@@ -55,7 +55,7 @@ class World:
         self.incidents.append(inc)
         return inc
 
-    def _extend(self, until_s: float) -> None:
+    def materialise(self, until_s: float) -> None:
         """Materialise the continuous schedule's incidents (and faults) that start before ``until_s``."""
         c = self.scenario.continuous
         if c is None:
@@ -83,7 +83,7 @@ class World:
 
     def window(self, a_s: float, b_s: float) -> list[ReadingBatch]:
         """Readings reported in [a_s, b_s) (clipped to the scenario and each kind's warm-up), one batch per kind."""
-        self._extend(b_s)
+        self.materialise(b_s)
         b_s = min(b_s, self.end_s)
         effects = [e for e in (*self.incidents, *self.faults) if e.end_s > a_s and e.start_s < b_s]
         out = []

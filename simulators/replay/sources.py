@@ -63,6 +63,7 @@ def _simulated(scenario_name: str, settings: Settings) -> Source:
         for x, y in stores.slices(a, b, 600_000):
             yield world.window(x / 1000, y / 1000)
 
+    world.materialise(world.end_s)  # a continuous scenario's incidents, for the ground truth
     start, end = round((world.start_s - warm) * 1000), round(world.end_s * 1000)
     return Source(f"scenario {scenario.name}", city, slices, world.ground_truth(), (start, end), scenario.workers)
 
