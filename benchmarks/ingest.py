@@ -15,13 +15,15 @@ every 5,000), and Node-RED where ``--nodered DIR`` points at an installed Node-R
 2. releases several publisher processes that send pre-encoded MQTT frames over raw
    sockets (a Python paho publisher cannot saturate the broker), QoS 1, a window of
    5,000 unacknowledged messages each;
-3. measures from the first publish until InfluxDB has taken N points (its own
-   ``SHOW STATS`` write counter, polled every 50 ms: cheap, unlike ``count``) and the
+3. measures from the first publish until InfluxDB has applied N points (its own
+   ``SHOW STATS`` write counters, polled every 50 ms: cheap, unlike ``count``) and the
    consumer's CPU seconds (``/proc/<pid>/stat``), then checks with ``count`` that all N
    readings are queryable.
 
 Mosquitto (private, ``max_queued_messages 0``) and InfluxDB 1.6 (private) share the
-machine with the consumer and the publishers, as the targets assume: gateway mode
+machine with the consumer and the publishers (their CPU per million readings is printed
+too, with the load average: anything else running on the machine shows there), as the
+targets assume: gateway mode
 >= 150,000 readings/s end to end, device mode >= 25,000 readings/s, <= 3 CPU-seconds of
 gridwatch per million readings in gateway mode.
 """
@@ -221,9 +223,12 @@ def start_nodered(work: Path, mqtt_port: int, influx_url: str, run_id: str, inst
 # ---------------------------------------------------------------------------- one run
 
 
-def influx_points_requested(influx) -> int:
+def influx_write_stats(influx) -> tuple[int, bool]:
+    """(points InfluxDB was asked to write, whether every write request so far has finished)."""
     series = influx.query("SHOW STATS FOR 'write'", DB)["results"][0]["series"][0]
-    return series["values"][0][series["columns"].index("pointReq")]
+    stats = dict(zip(series["columns"], series["values"][0], strict=True))
+    finished = stats["writeOk"] + stats["writeError"] + stats["writeDrop"] + stats["writeTimeout"]
+    return stats["pointReq"], stats["req"] == finished
 
 
 def stored_readings(influx) -> int:
@@ -234,7 +239,8 @@ def stored_readings(influx) -> int:
     return total
 
 
-def run_one(consumer_name, mode, load, n, work, city, mosquitto_port, influx, publishers, extra):
+def run_one(consumer_name, mode, load, n, work, city, mosquitto, influx, publishers, extra):
+    mosquitto_port = mosquitto.port
     run_id = f"{consumer_name}-{mode}-{int(time.time())}"
     influx.query(f'DROP DATABASE "{DB}"', DB)
     influx.create_database(DB)
@@ -254,20 +260,25 @@ def run_one(consumer_name, mode, load, n, work, city, mosquitto_port, influx, pu
         p.start()
     for r in ready:
         r.wait(120)
-    base = influx_points_requested(influx)
+    base = influx_write_stats(influx)[0]
+    servers0 = cpu_seconds(mosquitto.proc.pid), cpu_seconds(influx.proc.pid)
     cpu0 = cpu_seconds(consumer.proc.pid)
     t0 = time.time()
     go.set()
     expect = 30 + n / 5_000
     end = None
     while time.time() - t0 < expect:
-        if influx_points_requested(influx) - base >= n:
+        points, idle = influx_write_stats(influx)
+        if points - base >= n and idle:  # the last write has been applied: every point is queryable
             end = time.time()
             break
         if consumer.proc.poll() is not None:
             break
         time.sleep(0.05)
     cpu = cpu_seconds(consumer.proc.pid) - cpu0 if consumer.proc.poll() is None else float("nan")
+    broker_cpu = cpu_seconds(mosquitto.proc.pid) - servers0[0]
+    influx_cpu = cpu_seconds(influx.proc.pid) - servers0[1]
+    load_average = os.getloadavg()[0]
     published = max(done.get(timeout=60) for _ in procs) - t0
     for p in procs:
         p.join(10)
@@ -276,7 +287,9 @@ def run_one(consumer_name, mode, load, n, work, city, mosquitto_port, influx, pu
     seconds = (end or time.time()) - t0
     return {"consumer": consumer_name, "mode": mode, "readings": n, "seconds": round(seconds, 2),
             "publish_seconds": round(published, 2), "readings_per_s": round(n / seconds) if end else None,
-            "cpu_s_per_million": round(cpu / n * 1e6, 2), "stored": stored, "complete": bool(end) and stored == n}
+            "cpu_s_per_million": round(cpu / n * 1e6, 2), "mosquitto_cpu_s_per_million": round(broker_cpu / n * 1e6, 2),
+            "influxdb_cpu_s_per_million": round(influx_cpu / n * 1e6, 2), "load_average": round(load_average, 1),
+            "stored": stored, "complete": bool(end) and stored == n}
 
 
 # ---------------------------------------------------------------------------- main
@@ -315,7 +328,7 @@ def main() -> int:
             load = make_load(mode, n, devices, t0)
             for name in consumers:
                 print(f"{name:9} {mode:7} {n:,} readings ...", end=" ", flush=True)
-                r = run_one(name, mode, load, n, work, work / "city", port, influx, args.publishers, extra)
+                r = run_one(name, mode, load, n, work, work / "city", mosquitto, influx, args.publishers, extra)
                 status = "ok" if r["complete"] else f"INCOMPLETE: {r['stored']} stored"
                 print(f"{r['readings_per_s'] or 0:>9,} readings/s  {r['cpu_s_per_million']:5.2f} CPU-s/M  {status}",
                       flush=True)
@@ -342,7 +355,8 @@ def print_table(results: list[dict]) -> None:
                 target += f"; <= 3 CPU-s {'met' if r['cpu_s_per_million'] <= 3 else 'MISSED'}"
         rate = f"{r['readings_per_s']:,}" if r["readings_per_s"] else "incomplete"
         print(f"| {r['consumer']} | {r['mode']} | {r['readings']:,} | {r['seconds']} | {rate} | "
-              f"{r['cpu_s_per_million']} | {target} |")
+              f"{r['cpu_s_per_million']} | {r['mosquitto_cpu_s_per_million']}, {r['influxdb_cpu_s_per_million']} | "
+              f"{r['load_average']} | {target} |")
     by = {(r["consumer"], r["mode"]): r for r in results}
     for mode in ("gateway", "device"):
         gw = by.get(("gridwatch", mode))

@@ -42,7 +42,7 @@ class Settings(BaseModel):
     mqtt_username: str | None = None
     mqtt_password: SecretStr | None = None
     mqtt_ca_file: Path | None = Field(None, description="CA bundle for mqtts:// (system CAs if unset)")
-    mqtt_max_inflight: int = Field(1000, ge=1, le=65535, description="unacknowledged QoS 1 messages at most")
+    mqtt_max_inflight: int = Field(10_000, ge=1, le=65535, description="unacknowledged QoS 1 messages at most")
     mqtt_embedded: str = Field("127.0.0.1:1883", description="HOST:PORT of the embedded broker (when --mqtt is unset)")
 
     # InfluxDB

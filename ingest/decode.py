@@ -219,7 +219,8 @@ class Decoder:
                     reason[i] = reason[i] or BAD_READING
                     vals[i] = _EMPTY
         ts, bad_ts, has_ts = _ts_column(list(map(dict.get, rows, repeat("ts"))), arrivals[msgs])
-        _mark(reason, np.fromiter(map(len, rows), np.int64, n) != 1 + has_ts, BAD_READING)  # extra keys
+        if sum(map(len, rows)) != n + int(has_ts.sum()):  # some reading has keys besides ts and values
+            _mark(reason, np.fromiter(map(len, rows), np.int64, n) != 1 + has_ts, BAD_READING)
         _mark(reason, bad_ts, BAD_TS)
         # one pass over every value: all numbers (the usual case) spares a type check per field
         numbers_only = set(map(type, chain.from_iterable(map(dict.values, vals)))) <= _NUMBERS
@@ -237,10 +238,11 @@ class Decoder:
             values[name] = col
             present += ~np.isnan(col)
             out_of_range |= (col < spec.lo) | (col > spec.hi)
-        mismatch = np.flatnonzero((np.fromiter(map(len, vals), np.int64, n) != present) & (reason == 0))
-        for i in mismatch.tolist():  # keys we did not read: unknown fields, or nulls (= not reported)
-            if not specs.keys() >= vals[i].keys():
-                reason[i] = UNKNOWN_FIELD
+        if sum(map(len, vals)) != int(present.sum()):  # keys we did not read: unknown fields, or nulls
+            mismatch = np.flatnonzero((np.fromiter(map(len, vals), np.int64, n) != present) & (reason == 0))
+            for i in mismatch.tolist():
+                if not specs.keys() >= vals[i].keys():
+                    reason[i] = UNKNOWN_FIELD
         _mark(reason, out_of_range, OUT_OF_RANGE)
         _mark(reason, ts > now + self.max_future_ms, TS_FUTURE)
         _mark(reason, ts < MIN_TS_MS, TS_TOO_OLD)

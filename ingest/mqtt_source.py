@@ -13,7 +13,8 @@ A consumer that survives (eclipse/paho.mqtt.python, telegraf's mqtt_consumer):
   the broker how many unacknowledged messages it may send; and since a broker may not
   keep to it (Mosquitto 2.0.11 sends its whole queue after the first acknowledgements,
   measured) or may not know it (MQTT 3.1.1), the source stops reading the socket while
-  twice that many are unacknowledged, so memory stays bounded whatever the broker does;
+  twice that many, or about 64 MiB of payload, are unacknowledged, so memory stays
+  bounded whatever the broker does;
 * the network callback only appends ``(topic, payload, mid, qos, connection, arrival
   ms)`` to a deque and returns: it never blocks, never raises.
 
@@ -48,6 +49,7 @@ log = logging.getLogger(__name__)
 
 TOPICS = ("devices/+/telemetry", "gateways/+/telemetry")
 SESSION_EXPIRY_S = 7 * 24 * 3600
+MAX_OUTSTANDING_BYTES = 64 << 20  # unacknowledged payload held in memory, at most (about)
 
 Received = tuple[bytes, bytes, int, int, int, int]  # topic, payload, mid, qos, connection, arrival ms
 
@@ -106,6 +108,7 @@ class MqttSource:
         self.subscribed = threading.Event()  # set once the broker confirmed the subscriptions
         self.max_outstanding = 2 * max_inflight
         self.received = 0  # frames handed off (network thread writes)
+        self.received_bytes = 0
         self.released = 0  # frames acknowledged or given up (ack caller writes)
         self._stopping = False
         self.connection = 0  # increments on every successful connect
@@ -113,6 +116,7 @@ class MqttSource:
         self._ever_connected = False
         self._last_error: str | None = None
         self._client = self._make_client(ca_file)
+        self._append, self._now_ms, self._wake_flag = self.inbox.append, self._clock.now_ms, self.wakeup.is_set
 
     def _make_client(self, ca_file: str | None) -> FastClient:
         if self.protocol == mqtt.MQTTv5:
@@ -180,13 +184,19 @@ class MqttSource:
         if mids:
             self._client.ack_many(mids)
         self.released += len(received)
-        if self._client.paused and not self._stopping and self.outstanding <= self.max_outstanding // 2:
+        if (self._client.paused and not self._stopping and self.outstanding <= self.max_outstanding // 2
+                and self.outstanding_bytes <= MAX_OUTSTANDING_BYTES // 2):
             self._client.resume()
 
     @property
     def outstanding(self) -> int:
         """Messages handed off and not yet acknowledged."""
         return self.received - self.released
+
+    @property
+    def outstanding_bytes(self) -> float:
+        """An estimate of their payload bytes (outstanding x the mean message size)."""
+        return (self.received - self.released) * self.received_bytes / max(1, self.received)
 
     def publish(self, topic: str, payload: bytes, qos: int = 1) -> None:
         """Publish (e.g. work orders to ``workers/{id}/orders``); queued while disconnected."""
@@ -199,11 +209,12 @@ class MqttSource:
     # ------------------------------------------------------------------ paho callbacks (network thread)
 
     def _on_frame(self, topic: bytes, payload: bytes, mid: int, qos: int) -> None:
-        self.inbox.append((topic, payload, mid, qos, self.connection, self._clock.now_ms()))
+        self._append((topic, payload, mid, qos, self.connection, self._now_ms()))
         self.received += 1
-        if self.received - self.released >= self.max_outstanding:
+        self.received_bytes += len(payload)
+        if self.received - self.released >= self.max_outstanding or self.outstanding_bytes > MAX_OUTSTANDING_BYTES:
             self._client.paused = True
-        if not self.wakeup.is_set():
+        if not self._wake_flag():
             self.wakeup.set()
 
     def _on_connect(self, client, userdata, flags, reason_code, properties=None) -> None:

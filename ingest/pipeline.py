@@ -1,7 +1,8 @@
 """The ingest pipeline: MQTT inbox -> decode -> (consumers, dead letters, sink) -> acknowledgements.
 
 One thread takes what the MQTT source appended to its inbox, in rounds of up to
-``ROUND_MESSAGES`` messages or ``ROUND_BYTES`` of payload, and for each round:
+``ROUND_MESSAGES`` messages or ``ROUND_BYTES`` of payload (waiting ``ROUND_WAIT_S`` for a
+small round to fill: the column work has a fixed cost per round), and for each round:
 
 1. decodes it (``ingest.decode``) into one ``ReadingBatch`` per kind and rejections;
 2. counts everything (received, accepted per kind, rejected per reason and level);
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import deque
 from typing import Protocol
 
@@ -34,6 +36,7 @@ log = logging.getLogger(__name__)
 
 ROUND_MESSAGES = 2000
 ROUND_BYTES = 1 << 20
+ROUND_WAIT_S = 0.005  # at most this much latency is added to fill a round
 
 
 class BatchConsumer(Protocol):
@@ -102,6 +105,8 @@ class Pipeline:
                 wakeup.clear()
                 continue
             self._idle.clear()
+            if len(inbox) < ROUND_MESSAGES // 4 and self._running:
+                time.sleep(ROUND_WAIT_S)  # let a round fill: numpy's fixed costs per round, not per message
             batch: list[Received] = []
             size = 0
             while inbox and len(batch) < ROUND_MESSAGES and size < ROUND_BYTES:
