@@ -106,7 +106,11 @@ class SimulationSession:
                 raise ConnectionError("could not subscribe to workers/+/orders")
 
     def run(self, stop: threading.Event | None = None) -> RunStats:
-        self.wait_connected()
+        try:
+            self.wait_connected()
+        except ConnectionError:
+            self.close()
+            raise
         last = [0.0]
 
         def every_step(_: Runner) -> None:

@@ -83,7 +83,11 @@ def execute(args: argparse.Namespace) -> int:
         print(f"gridwatch simulate: {exc}")
         return 2
     t0 = time.monotonic()
-    stats = session.run()
+    try:
+        stats = session.run()
+    except ConnectionError as exc:
+        print(f"gridwatch simulate: {exc} at {settings.mqtt}")
+        return 1
     print(f"published {stats.readings} readings in {stats.messages} messages over {stats.sim_s:.0f} simulated s "
           f"({time.monotonic() - t0:.1f} s real); ground truth: {session.truth_path}")
     if session.workers is not None:
