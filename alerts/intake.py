@@ -4,7 +4,8 @@
 thread is never blocked by the database. A worker thread drains it, red first: each
 red event is handled as soon as it is taken (its order is dispatched and its
 notification queued in one commit; reds that queued up meanwhile share that commit);
-other events are handled in batches, cut short as soon as a red event arrives. In a storm, when the non-red
+other events are handled in batches, cut short as soon as a red event arrives. A red event the database
+refuses (a restart, a lost connection) is retried for about 20 s before it is given up. In a storm, when the non-red
 backlog exceeds ``max_pending``, the oldest non-red events are dropped and counted;
 red events are never dropped.
 """
@@ -12,7 +13,9 @@ red events are never dropped.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
+import time
 from collections import deque
 from collections.abc import Sequence
 
@@ -46,6 +49,9 @@ class AlertIntake:
                                registry=registry)
         self.failed = Counter("gridwatch_alert_events_failed", "alert events that could not be stored",
                               registry=registry)
+        self.retried = Counter("gridwatch_alert_events_retried", "attempts to store a red event again",
+                               registry=registry)
+        self.red_retries = 12  # about 20 s of database trouble
 
     def submit(self, events: Sequence[AlertEvent]) -> None:
         """Queue events for handling; returns at once (called on the pipeline thread)."""
@@ -108,11 +114,27 @@ class AlertIntake:
                         break
         except Exception:
             if len(work) == 1:
-                self.failed.inc()
-                log.exception("alert event %s could not be handled", work[0].fingerprint)
-                return 1
+                return self._failed_one(work[0])
             return sum(self._handle([ev]) for ev in work[:done])  # one bad event must not sink the batch
         return done
+
+    def _failed_one(self, ev: AlertEvent) -> int:
+        """A red event is retried (the database may be restarting) before it is given up; others are not."""
+        error = sys.exc_info()[1]
+        if ev.severity >= Severity.RED and ev.state == "firing":
+            for attempt in range(1, self.red_retries + 1):
+                self.retried.inc()
+                time.sleep(min(2.0, 0.1 * 2**attempt))
+                try:
+                    with self.deps.tx() as tx:
+                        self.correlator.handle(tx, ev)
+                    log.warning("red alert %s stored after %d retries", ev.fingerprint, attempt)
+                    return 1
+                except Exception as exc:
+                    error = exc
+        self.failed.inc()
+        log.error("alert event %s could not be handled; given up", ev.fingerprint, exc_info=error)
+        return 1
 
     def start(self) -> None:
         if self._thread is None:

@@ -66,3 +66,20 @@ def test_storm_folds_non_red_and_still_dispatches_every_red(make_runtime) -> Non
     assert all(o["status"] == "dispatched" for o in orders)
     meter = rt.service.get_incident(orders[-1]["incident_id"])
     assert meter["alert_count"] == 300
+
+
+def test_red_alert_survives_a_database_hiccup(make_runtime) -> None:
+    rt = make_runtime()
+    handle, calls = rt.intake.correlator.handle, []
+
+    def flaky(tx, ev):
+        calls.append(ev)
+        if len(calls) <= 2:
+            raise ConnectionError("server closed the connection unexpectedly")
+        return handle(tx, ev)
+
+    rt.intake.correlator.handle = flaky
+    submit(rt, alert("wb-0001"))
+    [order] = rt.service.list_orders()["items"]
+    assert (order["severity"], order["status"], order["assignee"]) == ("red", "dispatched", "w-001")
+    assert rt.intake.failed._value.get() == 0
