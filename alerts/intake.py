@@ -4,10 +4,10 @@
 thread is never blocked by the database. A worker thread drains it, red first: each
 red event is handled as soon as it is taken (its order is dispatched and its
 notification queued in one commit; reds that queued up meanwhile share that commit);
-other events are handled in batches, cut short as soon as a red event arrives. A red event the database
-refuses (a restart, a lost connection) is retried for about 20 s before it is given up. In a storm, when the non-red
-backlog exceeds ``max_pending``, the oldest non-red events are dropped and counted;
-red events are never dropped.
+other events are handled in batches, cut short as soon as a red event arrives. A red
+event the database refuses (a restart, a lost connection) is retried for about 20 s
+before it is given up. In a storm, when the non-red backlog exceeds ``max_pending``,
+the oldest non-red events are dropped and counted; red events are never dropped.
 """
 
 from __future__ import annotations
