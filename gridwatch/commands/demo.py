@@ -57,6 +57,11 @@ class DemoStack:
 
         return any(isinstance(c, DetectorConsumer) for c in self.service.consumers)
 
+    def _service_wired_its_own(self) -> bool:
+        from detectors.consumer import DetectorConsumer
+
+        return any(isinstance(c, DetectorConsumer) and c is not self.detectors for c in self.service.consumers)
+
     def _wire_detectors_and_alerts(self) -> None:
         """Detectors as a batch consumer, alert events into the alerts package (started in ``start``)."""
         from core.clock import SystemClock
@@ -81,6 +86,9 @@ class DemoStack:
 
     def start(self) -> None:
         self.service.start()
+        if self.detectors is not None and self._service_wired_its_own():
+            self.service.consumers.remove(self.detectors)  # the service wired detectors and alerts in start()
+            self.detectors = None
         if self.detectors is not None:
             from alerts.runtime import build
             from core.clock import SystemClock
