@@ -197,7 +197,7 @@ class DetectorEngine:
             try:
                 for f in self._forests():
                     if f.cfg.background and f.refit_due() and f.refit():
-                        log.info("meter isolation forest refit #%d", f.fits)
+                        log.debug("meter isolation forest refit #%d", f.fits)
             except Exception:  # a failed fit must not kill detection; the old table stays
                 log.exception("isolation forest refit failed")
             self._stop.wait(5.0)
