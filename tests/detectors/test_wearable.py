@@ -121,3 +121,11 @@ def test_reload_changes_thresholds_and_keeps_the_baseline():
     assert float(pipe.detectors[0].state.base[0]) == base
     _, tr = feed(pipe, every(10, 6, T0 + 1_800_000), {"heart_rate": np.full(6, 64.0)})
     assert fired(tr, "wearable.hr_drop", ORANGE)
+
+
+def test_a_walk_at_start_up_does_not_set_usual_high():
+    rng = np.random.default_rng(5)
+    hr = np.r_[np.full(48, 100.0), np.linspace(100, 72, 30), np.full(180, 72.0)] + rng.normal(0, 2, 258)
+    pipe = make("wearable", "heart")
+    _, tr = feed(pipe, every(10, len(hr)), {"heart_rate": hr})
+    assert not fired(tr) and float(pipe.detectors[0].state.base[0]) < 78
