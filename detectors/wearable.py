@@ -44,8 +44,8 @@ class Heart(Detector):
 
     The baseline is a slow EWMA (``baseline_tau_s``) of the *resting* rate: it learns
     from readings within ``learn_band`` of it, upward ``rise_tau_factor`` times slower
-    than downward (a walk must not lift "usual"), and never from readings far below
-    it, so a drop is never learned. A sensor repeating the very same value
+    than downward (a walk must not lift "usual"), and from readings further away only
+    ten times slower still, so a drop is not learned while it matters. A sensor repeating the very same value
     ``stuck_readings`` times is frozen: those readings neither teach nor alarm. The
     red case is confirmed over ``hr_drop.for_s``.
     """
@@ -99,8 +99,9 @@ class Heart(Detector):
         rel = hr / np.where(fresh, hr, base) - 1.0
         dt = np.nan_to_num(t - s.last_t[slot], nan=0.0)
         a = np.where(rel > 0, ewma_alpha(dt, c.baseline_tau_s * c.rise_tau_factor), ewma_alpha(dt, c.baseline_tau_s))
-        # in band: learn; far above (a walk, or a new normal): 10x slower still; far below: never
-        a = np.where(np.abs(rel) <= c.learn_band, a, np.where(rel > 0, 0.1 * a, 0.0))
+        # in band: learn; outside it (a walk, a drop, or a wrong start): 10x slower still, so an
+        # alert fires long before the baseline could learn the anomaly
+        a = np.where(np.abs(rel) <= c.learn_band, a, 0.1 * a)
         # warming up: a resting-rate envelope, quick to come down (a walk at start-up), slow to go up
         a = np.where(warm, np.where(rel > 0, ewma_alpha(dt, 600.0), ewma_alpha(dt, 60.0)), a)
         learn = valid & ~fresh & (a > 0)

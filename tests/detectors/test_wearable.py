@@ -125,7 +125,7 @@ def test_reload_changes_thresholds_and_keeps_the_baseline():
 
 def test_a_walk_at_start_up_does_not_set_usual_high():
     rng = np.random.default_rng(5)
-    hr = np.r_[np.full(48, 100.0), np.linspace(100, 72, 30), np.full(180, 72.0)] + rng.normal(0, 2, 258)
+    hr = np.r_[np.full(30, 100.0), np.linspace(100, 72, 30), np.full(180, 72.0)] + rng.normal(0, 2, 240)
     pipe = make("wearable", "heart")
     _, tr = feed(pipe, every(10, len(hr)), {"heart_rate": hr})
     assert not fired(tr) and float(pipe.detectors[0].state.base[0]) < 78
