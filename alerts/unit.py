@@ -50,7 +50,8 @@ class Tx:
         self.s.flush()
         rows, self.rows = self.rows, {}
         for model, values in rows.items():
-            self.s.execute(insert(model), values)
+            # render_nulls: rows with and without a NULL column go out in one statement
+            self.s.execute(insert(model).execution_options(render_nulls=True), values)
 
     def publish(self, type_: str, data: dict[str, Any] | Callable[[], dict[str, Any]]) -> None:
         """Publish on the bus after commit; a callable is serialised then (ids assigned by the flush)."""
