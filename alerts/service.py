@@ -114,7 +114,12 @@ class WorkOrderService:
             escalation.cancel_deadlines(tx, order.id, ("accept", "renotify", "arrive"))
             escalation.plan(self.deps, tx, order)
         refresh_load(tx, {previous, order.assignee})
-        event = {"reassign": "reassigned", "cancel": "cancelled"}.get(action, "updated")
+        if action == "reassign":  # the new assignee gets the order; the previous one is told it went
+            self.deps.fanout.order(tx, order, "dispatched")
+            if previous and previous != order.assignee:
+                self.deps.fanout.worker(tx, order, previous, "reassigned")
+            return
+        event = "cancelled" if action == "cancel" else "updated"
         self.deps.fanout.order(tx, order, event, extra=[previous] if previous != order.assignee else [])
 
     def _get(self, tx: Tx, order_id: int) -> WorkOrder:

@@ -189,3 +189,21 @@ def test_rate_limit_postpones_routine_messages_but_never_a_red_order(make_runtim
     deliverer.deliver_due()
     to_w001 = [m for m in sent if m["topic"] == "workers/w-001/orders"]
     assert [m["order"]["severity"] for m in to_w001].count("yellow") == 4  # delayed, not dropped
+
+
+def test_reassigned_order_is_dispatched_to_the_new_worker_and_withdrawn_from_the_old(make_runtime) -> None:
+    clock = ManualClock(T0)
+    rt = make_runtime(clock, mqtt_url="mqtt://127.0.0.1:1")  # not started: we read the outbox by hand
+    submit(rt, alert("wb-0001"))
+    oid = rt.service.list_orders()["items"][0]["id"]
+    sent: list[dict] = []
+    deliverer = OutboxDeliverer("mqtt", lambda rows: [sent.append({"topic": r.target, **json.loads(r.payload)})
+                                                      for r in rows], rt.deps.sessions, clock, rt.deps.config.notify)
+    deliverer.deliver_due()
+    sent.clear()
+    rt.service.reassign(oid, "dispatcher", "w-003", "w-001 is at another case")
+    deliverer.deliver_due()
+    events = {m["topic"]: m["event"] for m in sent}
+    assert events["workers/w-003/orders"] == "dispatched"
+    assert events["workers/w-001/orders"] == "reassigned"
+
