@@ -7,6 +7,8 @@ Debian's ``mosquitto`` and ``influxdb``): integration tests never skip.
 
 from __future__ import annotations
 
+import os
+import pwd
 import shutil
 import signal
 import socket
@@ -109,10 +111,25 @@ class Mosquitto(ManagedServer):
         return f"mqtt://127.0.0.1:{self.port}"
 
 
+def _writable_by_mosquitto(workdir: Path) -> None:
+    """Started as root, mosquitto drops to its own user: it must own its persistence dir.
+
+    Without this it cannot save sessions ("Error: Permission denied" every autosave)
+    and a broker restart silently loses queued messages."""
+    if os.geteuid() != 0:
+        return
+    try:
+        user = pwd.getpwnam("mosquitto")
+    except KeyError:
+        return
+    os.chown(workdir, user.pw_uid, user.pw_gid)
+
+
 def start_mosquitto(workdir: Path, port: int | None = None) -> Mosquitto:
     binary = require_binary("mosquitto")
     port = port or free_port()
     workdir.mkdir(parents=True, exist_ok=True)
+    _writable_by_mosquitto(workdir)
     conf = workdir / "mosquitto.conf"
     conf.write_text(MOSQUITTO_CONF.format(port=port, dir=workdir))
     server = Mosquitto("mosquitto", [binary, "-c", str(conf)], port, workdir)
