@@ -344,8 +344,9 @@ def main() -> int:
 
 
 def print_table(results: list[dict]) -> None:
-    print("\n| consumer | mode | readings | end to end s | readings/s | CPU-s per 1M | target |")
-    print("| --- | --- | ---: | ---: | ---: | ---: | --- |")
+    print("\n| consumer | mode | readings | end to end s | readings/s | CPU-s per 1M | Mosquitto, InfluxDB CPU-s per 1M"
+          " | load avg | target |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
     for r in results:
         target = ""
         if r["consumer"] == "gridwatch":

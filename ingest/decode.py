@@ -31,10 +31,12 @@ of a read message is accepted or rejected with one reason (``READING_REASONS``):
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import chain, repeat
+from operator import itemgetter
 
 import numpy as np
 import orjson
@@ -64,7 +66,7 @@ Message = tuple[bytes, bytes, int]  # (topic, payload, arrival epoch ms)
 
 _EMPTY: dict = {}
 _contains = dict.__contains__
-_NUMBERS = {int, float}
+_payload = itemgetter(1)
 _NUMBERS_OR_NONE = {int, float, type(None)}
 _INT64_MAX = 2**63 - 1
 
@@ -149,7 +151,10 @@ class Decoder:
                 entry_msg += [mi] * len(obj)
         arrivals = np.fromiter((m[2] for m in messages), np.int64, len(messages))
         if entries:
-            self._entries(keys, entries, np.array(entry_msg, np.int64), from_device_topic, arrivals, out)
+            # JSON booleans can only come from the literals; without them, numbers convert without a type check
+            text = b"\0".join(map(_payload, messages))
+            no_bools = b"true" not in text and b"false" not in text
+            self._entries(keys, entries, np.array(entry_msg, np.int64), from_device_topic, arrivals, out, no_bools)
         for r in rej:
             if r.count:
                 out.rejected_readings[r.reason] += r.count
@@ -159,7 +164,7 @@ class Decoder:
         out.readings = out.accepted + sum(out.rejected_readings.values())
         return out
 
-    def _entries(self, keys, entries, entry_msg, from_device_topic, arrivals, out: Decoded) -> None:
+    def _entries(self, keys, entries, entry_msg, from_device_topic, arrivals, out: Decoded, no_bools: bool) -> None:
         """Resolve devices, flatten readings and validate them per kind, all column-wise."""
         rej = out.rejections
         if set(map(type, entries)) != {list}:
@@ -179,30 +184,26 @@ class Decoder:
                 rej.append(Rejection(mi, "bad_topic", 0, f"{_clip(repr(device_id))} is not a device id"))
             elif lens[i]:
                 rej.append(Rejection(mi, "unknown_device", int(lens[i]), f"{_clip(device_id)} is not in the city"))
-        if len(unknown):
-            lens[unknown] = 0
-            entries = [entries[i] for i in np.flatnonzero(lens).tolist()]
-        readings = list(chain.from_iterable(entries))
-        row_slot = np.repeat(slot, lens)
-        row_msg = np.repeat(entry_msg, lens)
-        row_kind = self._kind_codes[row_slot]
+        entry_kind = self._kind_codes[np.maximum(slot, 0)]
+        entry_kind[unknown] = -1
         now = self._clock.now_ms()
         for k, kind in enumerate(KINDS):
-            idx = np.flatnonzero(row_kind == k)
-            if not len(idx):
+            chosen = np.flatnonzero(entry_kind == k)
+            if not len(chosen):
                 continue
-            if len(idx) == len(readings):
-                rows, row_slot_k, row_msg_k = readings, row_slot, row_msg
-            else:
-                rows = list(map(readings.__getitem__, idx.tolist()))
-                row_slot_k, row_msg_k = row_slot[idx], row_msg[idx]
-            batch = self._finish(kind, rows, row_slot_k, row_msg_k, arrivals, now, rej)
+            picked = entries if len(chosen) == len(entries) else list(map(entries.__getitem__, chosen.tolist()))
+            rows = list(chain.from_iterable(picked))
+            if not rows:
+                continue
+            counts = lens[chosen]
+            batch = self._finish(kind, rows, np.repeat(slot[chosen], counts), np.repeat(entry_msg[chosen], counts),
+                                 arrivals, now, rej, no_bools)
             if batch is not None:
                 out.batches.append(batch)
 
     # ------------------------------------------------------------------ columns
 
-    def _finish(self, kind, rows, slots, msgs, arrivals, now, rej) -> ReadingBatch | None:
+    def _finish(self, kind, rows, slots, msgs, arrivals, now, rej, no_bools: bool = False) -> ReadingBatch | None:
         """Validate one kind's readings column by column and build its batch."""
         n = len(rows)
         reason = np.zeros(n, np.int8)
@@ -218,12 +219,10 @@ class Decoder:
                 if type(v) is not dict:
                     reason[i] = reason[i] or BAD_READING
                     vals[i] = _EMPTY
-        ts, bad_ts, has_ts = _ts_column(list(map(dict.get, rows, repeat("ts"))), arrivals[msgs])
+        ts, bad_ts, has_ts = _ts_column(list(map(dict.get, rows, repeat("ts"))), arrivals[msgs], no_bools)
         if sum(map(len, rows)) != n + int(has_ts.sum()):  # some reading has keys besides ts and values
             _mark(reason, np.fromiter(map(len, rows), np.int64, n) != 1 + has_ts, BAD_READING)
         _mark(reason, bad_ts, BAD_TS)
-        # one pass over every value: all numbers (the usual case) spares a type check per field
-        numbers_only = set(map(type, chain.from_iterable(map(dict.values, vals)))) <= _NUMBERS
         specs = FIELDS[kind]
         values: dict[str, np.ndarray] = {}
         present = np.zeros(n, np.int64)
@@ -232,7 +231,7 @@ class Decoder:
             if not any(map(_contains, vals, repeat(name))):  # a field nobody sent: skip the column work
                 values[name] = np.full(n, np.nan)
                 continue
-            col, wrong = _float_column(list(map(dict.get, vals, repeat(name))), numbers_only)
+            col, wrong = _float_column(list(map(dict.get, vals, repeat(name))), no_bools)
             if wrong is not None:
                 _mark(reason, wrong, WRONG_TYPE)
             values[name] = col
@@ -314,9 +313,14 @@ def _mark(reason: np.ndarray, mask: np.ndarray, code: int) -> None:
     reason[mask & (reason == 0)] = code
 
 
-def _ts_column(raw: list, fill: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _ts_column(raw: list, fill: np.ndarray, no_bools: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(ts int64, bad mask, present mask); a missing ts takes ``fill`` (arrival time)."""
     n = len(raw)
+    if no_bools:
+        try:  # all ints within int64: converted in C (a float, None or string raises)
+            return np.frombuffer(array("q", raw), np.int64), np.zeros(n, bool), np.ones(n, bool)
+        except (TypeError, OverflowError):
+            pass
     types = set(map(type, raw))
     if types == {int}:
         try:
@@ -339,9 +343,14 @@ def _ts_column(raw: list, fill: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.
     return ts, bad, has
 
 
-def _float_column(raw: list, numbers_only: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+def _float_column(raw: list, no_bools: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
     """(float64 with NaN where absent or null, mask of values that are not numbers or None)."""
-    if numbers_only or set(map(type, raw)) <= _NUMBERS_OR_NONE:
+    if no_bools:
+        try:  # all numbers: converted in C (None, a string or a container raises)
+            return np.frombuffer(array("d", raw), np.float64), None
+        except (TypeError, OverflowError):
+            pass
+    if set(map(type, raw)) <= _NUMBERS_OR_NONE:
         try:
             return np.array(raw, np.float64), None
         except OverflowError:  # an integer beyond double range
