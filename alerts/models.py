@@ -203,7 +203,8 @@ class WorkOrder(Base):
         Index("ix_work_orders_status_sev", "status", "severity", "id"),
         Index("ix_work_orders_grid_status", "grid_id", "status"),
         Index("ix_work_orders_town_status", "town_id", "status"),
-        Index("ix_work_orders_assignee_status", "assignee", "status"),
+        Index("ix_work_orders_assignee_sev", "assignee", "severity", "id"),  # a worker's list, red first
+        Index("ix_work_orders_backup_sev", "backup", "severity", "id"),
         Index("ix_work_orders_device", "device_id"),
         Index("ix_work_orders_incident", "incident_id"),
         Index("ix_work_orders_sev_id", "severity", "id"),

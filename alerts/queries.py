@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from alerts.errors import NotFound
@@ -41,9 +41,12 @@ def _severities(severity: str) -> list[int]:
 def order_filters(
     stmt: Select[Any], *, severity: str | None = None, status: str | None = None, grid_id: str | None = None,
     device_id: str | None = None, town_id: str | None = None, assignee: str | None = None,
-    department: str | None = None, incident_id: int | None = None,
+    department: str | None = None, incident_id: int | None = None, responsible: str | None = None,
 ) -> Select[Any]:
-    """Apply the API's order filters to ``stmt`` (a select over ``WorkOrder``)."""
+    """Apply the API's order filters to ``stmt`` (a select over ``WorkOrder``).
+
+    ``responsible`` matches the assignee or the backup: a red order's backup worker
+    must see it to be able to take it."""
     if severity:
         sev = _severities(severity)
         stmt = stmt.where(WorkOrder.severity == sev[0] if len(sev) == 1 else WorkOrder.severity.in_(sev))
@@ -55,6 +58,8 @@ def order_filters(
                        (WorkOrder.incident_id, incident_id)):
         if value is not None and value != "":
             stmt = stmt.where(col == value)
+    if responsible:
+        stmt = stmt.where(or_(WorkOrder.assignee == responsible, WorkOrder.backup == responsible))
     if department:
         calls = select(DepartmentCall.order_id).where(DepartmentCall.dept_id == department)
         stmt = stmt.where(WorkOrder.id.in_(calls))

@@ -65,7 +65,7 @@ class Identity:
         if self.role == "admin":
             return True
         if self.role == "worker":
-            return order.get("assignee") == self.worker_id
+            return self.worker_id in (order.get("assignee"), order.get("backup"))
         if self.role == "department":
             return self.dept_id in _dept_ids(order)
         town = order.get("town_id") or town_of(order.get("grid_id") or "")

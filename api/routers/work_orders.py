@@ -40,7 +40,7 @@ class OrderPage(schemas.BaseModel):
 def scope_filters(user: Identity) -> dict[str, str | None]:
     """The list filter that keeps the caller inside its scope."""
     if user.role == "worker":
-        return {"assignee": user.worker_id}
+        return {"responsible": user.worker_id}  # assignee or backup
     if user.role == "department":
         return {"department": user.dept_id}
     if user.role == "dispatcher":
@@ -93,11 +93,19 @@ def get_order(order_id: OrderId, user: CurrentUser, orders: OrdersDep, ctx: CtxD
 
 
 def _act(action: str, order_id: int, user: Identity, orders: Any, ctx: AppContext, **kwargs: Any) -> dict[str, Any]:
-    """Scope and role checks, then the service call (its errors become 404/409)."""
-    visible_order(orders, ctx, user, order_id)
+    """Scope and role checks, then the service call (its errors become 404/409).
+
+    A red order's backup worker sees it and may accept it (becoming the assignee);
+    every other field step is the assignee's alone."""
+    order = visible_order(orders, ctx, user, order_id)
     allowed = FIELD_ACTIONS if user.role == "worker" else () if user.role == "department" else ALL_ACTIONS
     if action not in allowed:
         raise forbidden(f"a {user.role} token cannot {action.replace('_', ' ')} an order")
+    if user.role == "worker":
+        if action == "accept":
+            kwargs["worker_id"] = user.worker_id
+        elif order.get("assignee") != user.worker_id:
+            raise forbidden(f"order {order_id} is assigned to {order.get('assignee')}; only its assignee can do that")
     return with_place(ctx, getattr(orders, action)(order_id, user.actor, **kwargs))
 
 

@@ -15,7 +15,7 @@ T01 = {"admin", "issued_admin", "dispatcher"}  # may see town t-01 and its thing
 # (method, path, json body, roles answered 2xx; every other role gets 403)
 MATRIX = [
     ("GET", "/api/v1/work-orders", None, ALL),
-    ("GET", "/api/v1/work-orders/{order}", None, T01 | {"worker", "department"}),
+    ("GET", "/api/v1/work-orders/{order}", None, T01 | {"worker", "worker2", "department"}),  # worker2: backup
     ("GET", "/api/v1/incidents", None, STAFF),
     ("GET", "/api/v1/incidents/{incident}", None, T01),
     ("GET", "/api/v1/incidents/{incident}/alerts", None, T01),

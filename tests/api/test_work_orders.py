@@ -163,3 +163,17 @@ def test_towns_and_grids_show_open_orders_by_severity_and_sla(harness, client):
     assert {g["id"] for g in grids} == {"g-001", "g-002", "g-003"}  # the dispatcher's town only
     device = client.get("/api/v1/devices/wb-0001", headers=auth(harness, "dispatcher")).json()
     assert device["place"] == "Wang Jianguo (69)" and device["open_alerts"][0]["severity"] == "red"
+
+
+def test_a_red_orders_backup_sees_it_and_can_take_it_but_not_act_for_the_assignee(harness, client):
+    order = harness.red_order("wb-0001")
+    assert (order["assignee"], order["backup"]) == ("w-001", "w-002")
+    url, backup = f"/api/v1/work-orders/{order['id']}", auth(harness, "worker2")
+    listed = client.get("/api/v1/work-orders", headers=backup).json()["items"]
+    assert order["id"] in {o["id"] for o in listed}
+    assert client.post(f"{url}/en-route", headers=backup).status_code == 403  # not the assignee's step to take
+    r = client.post(f"{url}/accept", headers=backup, json={"note": "w-001 is not answering, I am close"})
+    assert r.status_code == 200, r.text
+    assert (r.json()["status"], r.json()["assignee"]) == ("accepted", "w-002")
+    assert client.post(f"{url}/en-route", headers=backup).status_code == 200
+    assert client.post(f"{url}/on-site", headers=auth(harness, "worker")).status_code == 403  # w-001 lost it
