@@ -5,15 +5,17 @@ and creates the shared parts (metrics registry, event bus, the list of batch
 consumers), so other parts can be built around ``service.city`` and appended to
 ``service.consumers`` before ``start()``. ``start()`` brings up, in order: the embedded
 broker (when ``--mqtt`` is unset), storage (InfluxDB sink with its disk spool, or the
-embedded store), the dead-letter store, the pipeline, the MQTT source and the HTTP API.
+embedded store), the dead-letter store, the work-order runtime (alerts: migrations,
+intake, escalation scheduler, notifiers), the detectors (a batch consumer whose alert
+events go to the alerts intake), the pipeline, the MQTT source and the HTTP API.
 ``stop()`` takes them down so that everything received is stored and acknowledged:
 stop reading MQTT, finish the inbox, commit, send the acknowledgements, disconnect.
 
 Data flow (docs/architecture.md)::
 
-    MQTT ─► MqttSource.inbox ─► Pipeline ─► consumers (latest readings, detectors, ...)
-                                        └─► sink: spool ─► InfluxDB   |   embedded store
-                                        └─► dead letters
+    MQTT ─► MqttSource.inbox ─► Pipeline ─► consumers: latest readings, detectors ─► alerts intake
+                                        └─► sink: spool ─► InfluxDB | embedded store    └─► work orders
+                                        └─► dead letters                                  ─► MQTT, EventBus
 """
 
 from __future__ import annotations
@@ -25,11 +27,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from alerts.runtime import AlertsRuntime
+from alerts.runtime import build as build_alerts
 from core.city import City, load_city
 from core.clock import Clock, SystemClock
 from core.events import EventBus
 from core.metrics import new_registry
 from core.settings import Settings
+from detectors.config import load_detector_config
+from detectors.consumer import DetectorConsumer
+from detectors.engine import DetectorEngine
 from ingest.dead_letters import DeadLetterStore
 from ingest.decode import Decoder
 from ingest.embedded_broker import EmbeddedBroker
@@ -81,6 +88,8 @@ class Service:
         self.sink: Sink | None = None
         self.pipeline: Pipeline | None = None
         self.dead_letters: DeadLetterStore | None = None
+        self.alerts: AlertsRuntime | None = None
+        self.detectors: DetectorConsumer | None = None
         self._http: _HttpServer | None = None
         self._stop_requested = threading.Event()
         self._started = False
@@ -98,6 +107,7 @@ class Service:
             mqtt_url, protocol = self.broker.url, 4  # amqtt speaks MQTT 3.1.1
         self.sink = self._make_sink()
         self.dead_letters = DeadLetterStore(self.data_dir / "dead_letters.sqlite")
+        self._start_detection(mqtt_url)
         address = BrokerAddress.parse(mqtt_url)
         if s.mqtt_username:
             password = s.mqtt_password.get_secret_value() if s.mqtt_password else None
@@ -132,6 +142,19 @@ class Service:
         return InfluxSink(writer, spool, LineEncoder.for_city(self.city), self.metrics,
                           s.batch_size, s.flush_interval, flush_messages)
 
+    def _start_detection(self, mqtt_url: str) -> None:
+        """Work orders first (so no alert waits for them), then the detectors feeding them."""
+        s = self.settings
+        self.alerts = build_alerts(s, self.city, self.clock, self.bus, self.registry, mqtt_url=mqtt_url)
+        self.alerts.start()
+        config = load_detector_config(s.detectors_config) if s.detectors_config else None
+        engine = DetectorEngine(self.city, config, self.clock)
+        self.detectors = DetectorConsumer(engine, self.alerts.intake.submit, self.clock, self.registry)
+        self.consumers.append(self.detectors)
+        self.detectors.start()
+        log.info("detectors: %s; work orders in %s", s.detectors_config or "built-in defaults",
+                 _redact_url(s.db_url))
+
     def _start_http(self) -> None:
         try:
             from api.app import create_app
@@ -140,7 +163,9 @@ class Service:
             log.warning("HTTP API unavailable (%s); running without it", exc)
             return
         ctx = AppContext(settings=self.settings, city=self.city, registry=self.registry, bus=self.bus,
-                         health=self.health, latest_readings=self.latest.get, clock=self.clock)
+                         health=self.health, latest_readings=self.latest.get, clock=self.clock,
+                         orders=self.alerts.service if self.alerts else None,
+                         session_factory=self.alerts.deps.sessions if self.alerts else None)
         host, port = self.settings.http_host_port
         self._http = _HttpServer(create_app(ctx), host, port)
         self._http.start()
@@ -156,6 +181,10 @@ class Service:
         self.sink.stop(timeout)
         self.source.flush_acks()
         self.source.stop()
+        if self.detectors:
+            self.detectors.stop()
+        if self.alerts:
+            self.alerts.stop()  # finishes queued alerts and notifications before the broker goes
         if self.dead_letters:
             self.dead_letters.close()
         if self.broker:
@@ -196,6 +225,13 @@ class Service:
         assert self.sink is not None
         report = self.sink.health()
         return {"ok": report.get("reachable") is not False, **report}
+
+
+def _redact_url(url: str) -> str:
+    """A database URL without its password, fit for a log line."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
 
 
 def _tune_gc() -> None:
