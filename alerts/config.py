@@ -10,12 +10,12 @@ names a replacement. Unknown keys and wrong types are errors that name the key.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from alerts.errors import ConfigError
+from core.config_files import read_toml, validate_model
 from core.severity import Severity
 
 DEFAULT_PATH = Path(__file__).parent / "default_config.toml"
@@ -130,15 +130,5 @@ class AlertsConfig(_Strict):
 def load_config(path: str | Path | None = None) -> AlertsConfig:
     """The configuration at ``path`` (the shipped default if ``None``); ``ConfigError`` if invalid."""
     p = Path(path) if path else DEFAULT_PATH
-    try:
-        with p.open("rb") as fh:
-            data = tomllib.load(fh)
-    except FileNotFoundError:
-        raise ConfigError(f"alerts config {p} not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"alerts config {p}: {exc}") from None
-    try:
-        return AlertsConfig.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors())
-        raise ConfigError(f"alerts config {p}: {problems}") from None
+    data = read_toml(p, "alerts config", ConfigError)
+    return validate_model(AlertsConfig, data, f"alerts config {p}", ConfigError)

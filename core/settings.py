@@ -13,12 +13,13 @@ never silently falls back to a default. ``gridwatch.example.toml`` documents eve
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from core.config_files import read_toml, validate_model
 
 ENV_PREFIX = "GRIDWATCH_"
 
@@ -108,23 +109,11 @@ class Settings(BaseModel):
                 raise SettingsError(f"unknown environment variable {key}")
             values[name] = raw
         values.update({k: v for k, v in (overrides or {}).items() if v is not None})
-        try:
-            return cls.model_validate(values)
-        except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors()
-            )
-            raise SettingsError(f"invalid settings: {problems}") from None
+        return validate_model(cls, values, "invalid settings", SettingsError)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except FileNotFoundError:
-        raise SettingsError(f"config file {path} not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise SettingsError(f"config file {path}: {exc}") from None
+    data = read_toml(path, "config file", SettingsError)
     unknown = sorted(set(data) - set(Settings.model_fields))
     if unknown:
         raise SettingsError(f"config file {path}: unknown key(s) {', '.join(unknown)}")

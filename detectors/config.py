@@ -16,12 +16,13 @@ detectors.config.DetectorConfigError: invalid detector config: wearable.heart.dr
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from core.config_files import read_toml, validate_model
 
 DEFAULT_CONFIG_PATH = Path(__file__).with_name("default_config.toml")
 
@@ -239,23 +240,10 @@ class DetectorConfig(Strict):
 
 def parse_detector_config(data: dict[str, Any], source: str = "detector config") -> DetectorConfig:
     """Validate a mapping; errors name the dotted key."""
-    try:
-        return DetectorConfig.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'config'}: {e['msg']}" for e in exc.errors()
-        )
-        raise DetectorConfigError(f"invalid {source}: {problems}") from None
+    return validate_model(DetectorConfig, data, f"invalid {source}", DetectorConfigError)
 
 
 def load_detector_config(path: str | Path | None = None) -> DetectorConfig:
     """Read a TOML file (``None``: the shipped defaults) into a validated ``DetectorConfig``."""
     p = Path(path) if path is not None else DEFAULT_CONFIG_PATH
-    try:
-        with p.open("rb") as fh:
-            data = tomllib.load(fh)
-    except FileNotFoundError:
-        raise DetectorConfigError(f"detector config {p} not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise DetectorConfigError(f"detector config {p}: {exc}") from None
-    return parse_detector_config(data, f"detector config {p}")
+    return parse_detector_config(read_toml(p, "detector config", DetectorConfigError), f"detector config {p}")
