@@ -7,8 +7,7 @@
 For each mode — **device** (one reading per message) and **gateway** (100 readings of 100
 devices per message), both QoS 1 — and each consumer — ``gridwatch run`` and the naive
 peer (``benchmarks/peers/naive.py``: paho -> json.loads -> a line per reading -> POST
-every 5,000), and Node-RED where ``--nodered DIR`` points at an installed Node-RED
-(``benchmarks/peers/nodered.py``) — the script:
+every 5,000) — the script:
 
 1. starts the consumer (a fresh client id, a fresh database) and waits until it has
    subscribed;
@@ -213,13 +212,6 @@ def start_naive(work: Path, mqtt_port: int, influx_url: str, run_id: str) -> Con
     return Consumer(proc)
 
 
-def start_nodered(work: Path, mqtt_port: int, influx_url: str, run_id: str, install: Path) -> Consumer:
-    sys.path.insert(0, str(ROOT / "benchmarks/peers"))
-    from nodered import start
-
-    return Consumer(start(install, work / run_id, mqtt_port, influx_url, DB))
-
-
 # ---------------------------------------------------------------------------- one run
 
 
@@ -246,10 +238,8 @@ def run_one(consumer_name, mode, load, n, work, city, mosquitto, influx, publish
     influx.create_database(DB)
     if consumer_name == "gridwatch":
         consumer = start_gridwatch(work, city, mosquitto_port, influx.url, run_id, extra.get("gridwatch", []))
-    elif consumer_name == "naive":
-        consumer = start_naive(work, mosquitto_port, influx.url, run_id)
     else:
-        consumer = start_nodered(work, mosquitto_port, influx.url, run_id, extra["nodered"])
+        consumer = start_naive(work, mosquitto_port, influx.url, run_id)
     time.sleep(0.5)
     ctx = mp.get_context("fork")
     ready = [ctx.Event() for _ in range(publishers)]
@@ -300,8 +290,7 @@ def main() -> int:
     p.add_argument("--readings", type=int, default=1_000_000, help="readings per mode and consumer")
     p.add_argument("--quick", action="store_true", help="200,000 readings")
     p.add_argument("--modes", default="gateway,device")
-    p.add_argument("--consumers", default="gridwatch,naive", help="gridwatch,naive[,nodered]")
-    p.add_argument("--nodered", type=Path, default=None, help="a directory with node-red installed (nodered.py)")
+    p.add_argument("--consumers", default="gridwatch,naive", help="gridwatch,naive")
     p.add_argument("--publishers", type=int, default=3)
     p.add_argument("--devices", type=int, default=10_000)
     p.add_argument("--gridwatch-args", default="", help="extra `gridwatch run` flags, e.g. '--mqtt-max-inflight 5000'")
@@ -310,8 +299,6 @@ def main() -> int:
     n = 200_000 if args.quick else args.readings
     n -= n % 100
     consumers = args.consumers.split(",")
-    if args.nodered and "nodered" not in consumers:
-        consumers.append("nodered")
     work = Path(tempfile.mkdtemp(prefix="gridwatch-bench-"))
     results = []
     try:
@@ -322,7 +309,7 @@ def main() -> int:
                                   port, work)
         mosquitto.start()
         influx = start_influxdb(work / "influxdb")
-        extra = {"gridwatch": args.gridwatch_args.split(), "nodered": args.nodered}
+        extra = {"gridwatch": args.gridwatch_args.split()}
         t0 = int(time.time() * 1000) - 86_400_000
         for mode in args.modes.split(","):
             load = make_load(mode, n, devices, t0)
@@ -361,7 +348,7 @@ def print_table(results: list[dict]) -> None:
     by = {(r["consumer"], r["mode"]): r for r in results}
     for mode in ("gateway", "device"):
         gw = by.get(("gridwatch", mode))
-        for peer in ("naive", "nodered"):
+        for peer in ("naive",):
             other = by.get((peer, mode))
             if gw and other and gw["readings_per_s"] and other["readings_per_s"]:
                 print(f"{mode}: gridwatch / {peer} = {gw['readings_per_s'] / other['readings_per_s']:.1f}x "

@@ -210,6 +210,24 @@ class Spool:
         _magic, length, lines, _crc = _HEADER.unpack(fh.read(_HEADER.size))
         return Record(seg, off, fh.read(length), lines)
 
+    def peek_many(self, count: int, timeout: float = 0.0) -> list[Record]:
+        """Up to ``count`` oldest records not yet popped (from one segment), in order."""
+        first = self.peek(timeout)
+        if first is None:
+            return []
+        records = [first]
+        fh = self._read_fh[1]
+        while len(records) < count:
+            with self._lock:
+                size = self._segments.get(first.segment, 0)
+            off = records[-1].end
+            if off + _HEADER.size > size:
+                break
+            fh.seek(off)
+            _magic, length, lines, _crc = _HEADER.unpack(fh.read(_HEADER.size))
+            records.append(Record(first.segment, off, fh.read(length), lines))
+        return records
+
     def pop(self, record: Record) -> None:
         """Forget ``record`` (it is in InfluxDB); a fully sent segment is deleted."""
         with self._lock:

@@ -191,3 +191,23 @@ def test_sink_spools_while_unreachable_and_drains_in_order(stand_in, tmp_path):
     assert first_ts == sorted(first_ts)
     assert durable[-1] == 5 and metrics.written._value.get() == 500
     assert metrics.write_errors.labels("unavailable")._value.get() == 3
+
+
+def test_two_writers_share_the_work_and_lose_nothing(stand_in, tmp_path):
+    metrics = IngestMetrics(new_registry())
+    writers = [V1Writer(stand_in.url, "db"), V1Writer(stand_in.url, "db")]
+    sink = InfluxSink(writers, Spool(tmp_path / "spool", 1 << 20), LineEncoder([f"wb-{i}" for i in range(1000)],
+                      ["g"] * 1000), metrics, batch_size=100, flush_interval=0.05, flush_messages=10)
+    durable: list[int] = []
+    sink.on_durable = durable.append
+    stand_in.replies.append((500, {}, b"one failure"))
+    sink.start()
+    for i in range(10):
+        sink.submit([readings(100, 1_732_233_600_000 + i * 1000)], i + 1, 1)
+    deadline = time.monotonic() + 10
+    while (not durable or durable[-1] < 10 or sink.spool.depth()[0]) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    sink.stop(2)
+    lines = {line for r in stand_in.requests[1:] for line in r["body"].splitlines()}
+    assert len(lines) == 1000 and sink.spool.depth() == (0, 0)
+    assert metrics.written._value.get() >= 1000  # a body sent beside a failed one may be sent again
