@@ -52,13 +52,15 @@ sys.path.insert(0, str(ROOT))
 from tests.support.servers import ManagedServer, free_port, require_binary, start_influxdb  # noqa: E402
 
 KINDS = ("wearable", "smoke", "river_gauge", "meter")
-VALUES = {  # what devices send (short decimals); the first field is always present (used to count)
-    "wearable": lambda i: {"heart_rate": 60 + i % 40, "spo2": 95 + (i % 5) * 0.5, "battery": 80 - i % 50},
-    "smoke": lambda i: {"smoke": round((i % 7) * 0.1, 1), "temperature": 20.5 + i % 10, "co": i % 9, "battery": 90},
-    "river_gauge": lambda i: {"level": round(2.0 + (i % 300) * 0.01, 2), "rain": (i % 4) * 0.5},
-    "meter": lambda i: {"power_kw": round(100.0 + (i % 5000) * 0.1, 1), "energy_kwh": round(1_000_000.0 + i * 0.25, 2)},
+VALUES = {  # what healthy devices send (short decimals, nothing for the detectors to raise);
+    # i: the reading's index, step: the device's reading number; the first field is used to count
+    "wearable": lambda i, step: {"heart_rate": 70 + i % 5, "spo2": 97 + i % 2, "battery": 90},
+    "smoke": lambda i, step: {"smoke": 0.0, "temperature": 21.5 + (i % 3) * 0.5, "co": 1, "battery": 90},
+    "river_gauge": lambda i, step: {"level": round(1.0 + (i % 5) * 0.01, 2), "rain": 0.0},
+    "meter": lambda i, step: {"power_kw": 100.0 + (i % 10) * 0.5, "energy_kwh": 1_000_000.0 + step * 0.25},
 }
-FIRST_FIELD = {k: next(iter(VALUES[k](0))) for k in KINDS}
+INTERVAL_MS = 10_000  # each device reports every 10 s; the load ends at the current time
+FIRST_FIELD = {k: next(iter(VALUES[k](0, 0))) for k in KINDS}
 DB = "bench"
 TARGETS = {"gateway": 150_000, "device": 25_000}
 
@@ -90,22 +92,27 @@ def write_city(d: Path, devices: int) -> list[tuple[str, str]]:
     return ids
 
 
-def make_load(mode: str, n: int, devices: list[tuple[str, str]], t0: int) -> list[tuple[bytes, bytes]]:
-    """(topic, payload) messages carrying ``n`` readings with unique (device, ts)."""
+def make_load(mode: str, n: int, devices: list[tuple[str, str]], end_ms: int) -> list[tuple[bytes, bytes]]:
+    """(topic, payload) messages carrying ``n`` readings with unique (device, ts), ending at ``end_ms``."""
     msgs = []
     nd = len(devices)
+    t0 = end_ms - (n // nd + 1) * INTERVAL_MS
+
+    def reading(i: int) -> tuple[str, dict]:
+        dev, kind = devices[i % nd]
+        step = i // nd
+        return dev, {"ts": t0 + step * INTERVAL_MS, "values": VALUES[kind](i, step)}
+
     if mode == "device":
         for i in range(n):
-            dev, kind = devices[i % nd]
-            body = orjson.dumps({"ts": t0 + i // nd, "values": VALUES[kind](i)})
-            msgs.append((b"devices/%s/telemetry" % dev.encode(), body))
+            dev, r = reading(i)
+            msgs.append((b"devices/%s/telemetry" % dev.encode(), orjson.dumps(r)))
     else:
         for m in range(n // 100):
             body = {}
             for j in range(100):
-                i = m * 100 + j
-                dev, kind = devices[i % nd]
-                body[dev] = [{"ts": t0 + i // nd, "values": VALUES[kind](i)}]
+                dev, r = reading(m * 100 + j)
+                body[dev] = [r]
             msgs.append((b"gateways/gw-%03d/telemetry" % (m % 500), orjson.dumps(body)))
     return msgs
 
@@ -310,9 +317,8 @@ def main() -> int:
         mosquitto.start()
         influx = start_influxdb(work / "influxdb")
         extra = {"gridwatch": args.gridwatch_args.split()}
-        t0 = int(time.time() * 1000) - 86_400_000
         for mode in args.modes.split(","):
-            load = make_load(mode, n, devices, t0)
+            load = make_load(mode, n, devices, int(time.time() * 1000))
             for name in consumers:
                 print(f"{name:9} {mode:7} {n:,} readings ...", end=" ", flush=True)
                 r = run_one(name, mode, load, n, work, work / "city", mosquitto, influx, args.publishers, extra)
