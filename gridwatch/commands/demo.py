@@ -22,8 +22,8 @@ accepting, travelling and resolving them), print the console link and open it.
   gridwatch demo --scenario elderly-cardiac
 """
 
-FLAGS = ("city", "data_dir", "mqtt", "mqtt_embedded", "http", "admin_token", "detectors_config", "alerts_config",
-         "log_level")
+FLAGS = ("city", "data_dir", "mqtt", "mqtt_embedded", "db", "http", "admin_token", "detectors_config",
+         "alerts_config", "log_level")
 log = logging.getLogger("gridwatch.demo")
 
 
@@ -40,44 +40,13 @@ class DemoError(RuntimeError):
 
 
 class DemoStack:
-    """The service plus, where the service does not wire them itself, detectors and the alerts package."""
+    """The service on embedded defaults (it wires ingest, detectors, work orders and the API)."""
 
     def __init__(self, settings: Any) -> None:
         from gridwatch.service import Service
 
         self.settings = settings
         self.service = Service(settings)
-        self.alerts: Any = None
-        self.detectors: Any = None
-        if not self._service_has_detectors():
-            self._wire_detectors_and_alerts()
-
-    def _service_has_detectors(self) -> bool:
-        from detectors.consumer import DetectorConsumer
-
-        return any(isinstance(c, DetectorConsumer) for c in self.service.consumers)
-
-    def _service_wired_its_own(self) -> bool:
-        from detectors.consumer import DetectorConsumer
-
-        return any(isinstance(c, DetectorConsumer) and c is not self.detectors for c in self.service.consumers)
-
-    def _wire_detectors_and_alerts(self) -> None:
-        """Detectors as a batch consumer, alert events into the alerts package (started in ``start``)."""
-        from core.clock import SystemClock
-        from detectors.config import load_detector_config
-        from detectors.consumer import DetectorConsumer
-        from detectors.engine import DetectorEngine
-
-        s = self.settings
-        config = load_detector_config(s.detectors_config) if s.detectors_config else None
-        engine = DetectorEngine(self.service.city, config, SystemClock())
-        self.detectors = DetectorConsumer(engine, self._submit, SystemClock(), self.service.registry)
-        self.service.consumers.append(self.detectors)
-
-    def _submit(self, events: Any) -> None:
-        if self.alerts is not None:
-            self.alerts.intake.submit(events)
 
     @property
     def mqtt_url(self) -> str:
@@ -86,17 +55,9 @@ class DemoStack:
 
     def start(self) -> None:
         self.service.start()
-        if self.detectors is not None and self._service_wired_its_own():
-            self.service.consumers.remove(self.detectors)  # the service wired detectors and alerts in start()
-            self.detectors = None
-        if self.detectors is not None:
-            from alerts.runtime import build
-            from core.clock import SystemClock
-
-            self.alerts = build(self.settings, self.service.city, SystemClock(), self.service.bus,
-                                self.service.registry, mqtt_url=self.mqtt_url)
-            self.alerts.start()
-            self.detectors.start()
+        if getattr(self.service, "detectors", None) is None or getattr(self.service, "alerts", None) is None:
+            raise DemoError("the service started without detectors or work orders (gridwatch/service.py "
+                            "_start_detection): red orders cannot be raised")
         self._check_api()
 
     def _check_api(self, timeout: float = 20.0) -> None:
@@ -125,11 +86,7 @@ class DemoStack:
             "session_factory=runtime.deps.sessions) to api.app.create_app")
 
     def stop(self) -> None:
-        if self.detectors is not None:
-            self.detectors.stop()
         self.service.stop()
-        if self.alerts is not None:
-            self.alerts.stop()
 
 
 def execute(args: argparse.Namespace) -> int:
