@@ -357,8 +357,8 @@ def print_table(results: list[dict]) -> None:
         for peer in ("naive",):
             other = by.get((peer, mode))
             if gw and other and gw["readings_per_s"] and other["readings_per_s"]:
-                print(f"{mode}: gridwatch / {peer} = {gw['readings_per_s'] / other['readings_per_s']:.1f}x "
-                      f"throughput, {other['cpu_s_per_million'] / gw['cpu_s_per_million']:.1f}x less CPU per reading")
+                print(f"{mode}: gridwatch / {peer}: {gw['readings_per_s'] / other['readings_per_s']:.1f}x the "
+                      f"throughput, {gw['cpu_s_per_million'] / other['cpu_s_per_million']:.2f}x the CPU per reading")
 
 
 if __name__ == "__main__":
