@@ -1,11 +1,13 @@
-"""elderly-cardiac end to end through a real Mosquitto: red order, simulated worker on site."""
+"""elderly-cardiac end to end through a real Mosquitto: red order, simulated worker on site, replayed."""
 
+import json
 import threading
 
 import httpx
 import pytest
 
 from core.settings import Settings
+from gridwatch.cli import main
 from gridwatch.commands.demo import DemoStack
 from simulators.scenario import load_scenario
 from simulators.session import SimulationSession
@@ -43,3 +45,10 @@ def test_elderly_cardiac_red_order_and_worker_on_site(mosquitto, tmp_path):
         assert not bad  # the band taken off is not a red order
     finally:
         stack.stop()
+    # replaying the stored window reproduces the live red alert
+    assert main(["replay", "--data-dir", str(tmp_path), "--truth", str(session.truth_path), "--out",
+                 str(tmp_path / "replay"), "--no-progress"]) == 0
+    rep = json.loads((tmp_path / "replay" / "report.json").read_text())
+    live_red = min(a["at_ms"] for a in order["alerts"] if a["severity"] == "red")
+    assert rep["incidents"][0]["first_red_ms"] == live_red
+    assert rep["incidents"][0]["first_alert_reason"] == order["reason"]
