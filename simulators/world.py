@@ -70,7 +70,8 @@ class World:
             self._add_incident(IncidentSpec(type=typ, at=at, duration=c.incident_duration), len(self.incidents))
             if c.faults and pick < 0.5:
                 ftype = c.faults[k % len(c.faults)]
-                fspec = FaultSpec(type=ftype, at=at + c.every / 2, duration=min(c.every, 600.0))
+                kind = "wearable" if ftype in ("band_off", "battery_dying") else KINDS[(k // 2) % len(KINDS)]
+                fspec = FaultSpec(type=ftype, at=at + c.every / 2, duration=min(c.every, 600.0), kind=kind)
                 self.faults.append(build_fault(self, fspec, f"fault-{len(self.faults) + 1}"))
             self._next_continuous += 1
 

@@ -65,8 +65,19 @@ def _incident_row(inc: dict[str, Any], alerts: list[AlertEvent], orders: list[di
     return row
 
 
-def _fault_row(f: dict[str, Any], alerts: list[AlertEvent]) -> dict[str, Any]:
-    hits = _alerts_for(alerts, set(f["devices"]), f["onset_ms"], f["end_ms"] + AFTER_MS)
+def _explained(truths: list[dict[str, Any]], alerts: list[AlertEvent]) -> set[tuple[str, int]]:
+    """(fingerprint, at_ms) of the alerts that belong to one of ``truths``."""
+    out: set[tuple[str, int]] = set()
+    for t in truths:
+        for e in _alerts_for(alerts, set(t["devices"]), t["onset_ms"] - BEFORE_MS, t["end_ms"] + AFTER_MS):
+            out.add((e.fingerprint, e.at_ms))
+    return out
+
+
+def _fault_row(f: dict[str, Any], alerts: list[AlertEvent], real: set[tuple[str, int]]) -> dict[str, Any]:
+    """A fault episode's alerts, except those a real incident on the same device explains."""
+    hits = [e for e in _alerts_for(alerts, set(f["devices"]), f["onset_ms"], f["end_ms"] + AFTER_MS)
+            if (e.fingerprint, e.at_ms) not in real]
     top = max((e.severity for e in hits), default=None)
     return {"id": f["id"], "type": f["type"], "devices": f["devices"], "onset_ms": f["onset_ms"],
             "severity": str(top) if top else None, "alerts": len(hits),
@@ -76,12 +87,11 @@ def _fault_row(f: dict[str, Any], alerts: list[AlertEvent]) -> dict[str, Any]:
 def build_report(truth: dict[str, Any] | None, alerts: list[AlertEvent], orders: list[dict[str, Any]],
                  meta: dict[str, Any]) -> dict[str, Any]:
     """The JSON-ready report of one replay run."""
-    incidents = [_incident_row(i, alerts, orders) for i in (truth or {}).get("incidents", [])]
-    faults = [_fault_row(f, alerts) for f in (truth or {}).get("faults", [])]
-    explained: set[tuple[str, int]] = set()
-    for t in (truth or {}).get("incidents", []) + (truth or {}).get("faults", []):
-        for e in _alerts_for(alerts, set(t["devices"]), t["onset_ms"] - BEFORE_MS, t["end_ms"] + AFTER_MS):
-            explained.add((e.fingerprint, e.at_ms))
+    truth_incidents, truth_faults = (truth or {}).get("incidents", []), (truth or {}).get("faults", [])
+    incidents = [_incident_row(i, alerts, orders) for i in truth_incidents]
+    real = _explained(truth_incidents, alerts)
+    faults = [_fault_row(f, alerts, real) for f in truth_faults]
+    explained = real | _explained(truth_faults, alerts)
     firing = [e for e in alerts if e.state == "firing"]
     stray = [e for e in firing if (e.fingerprint, e.at_ms) not in explained]
     return {
