@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 FIRE_SENSORS = 3  # sensors of one grid that see one fire
 
 
-def _pick(world: World, kind: str, name: str, device: str | None, where: str, elderly: bool = False) -> int:
+def _pick(world: World, kind: str, name: str, device: str | None, where: str, elderly: bool = False,
+          avoid: np.ndarray | None = None) -> int:
     devices = world.city.devices
     if device is not None:
         slot = devices.slot(device)
@@ -35,6 +36,9 @@ def _pick(world: World, kind: str, name: str, device: str | None, where: str, el
             raise ScenarioError(f"{where}.device: {device!r} is a {devices.kind_name(slot)}, not a {kind}")
         return slot
     candidates = np.flatnonzero(devices.kind == kind_code(kind))
+    if avoid is not None and len(avoid):
+        free = candidates[~np.isin(candidates, avoid)]
+        candidates = free if len(free) else candidates
     if elderly and len(candidates):
         old = candidates[devices.param("age", candidates, 75.0) >= 60]
         candidates = old if len(old) else candidates
@@ -82,7 +86,8 @@ def build_fault(world: World, spec: FaultSpec, fault_id: str) -> Fault:
             kind = world.city.devices.kind_name(slot0)
     if spec.type == "band_off" and kind != "wearable":
         raise ScenarioError(f"{where}.type: band_off happens to wearables only, not {kind}")
-    slot = _pick(world, kind, fault_id, spec.device, where)
     start = world.start_s + spec.at
+    busy = [i.devices for i in world.incidents if i.start_s < start + spec.duration and i.end_s > start]
+    slot = _pick(world, kind, fault_id, spec.device, where, avoid=np.concatenate(busy) if busy else None)
     return Fault(fault_id, spec.type, kind, np.array([slot], np.int64), start, start + spec.duration,
                  world.scenario.seed)
