@@ -58,8 +58,10 @@ def _same_grid_nearest(world: World, slot: int, n: int) -> np.ndarray:
 def build_incident(world: World, spec: IncidentSpec, inc_id: str) -> Incident:
     kind = INCIDENT_KIND[spec.type]
     where = f"incidents.{inc_id}"
-    slot = _pick(world, kind, inc_id, spec.device, where, elderly=kind == "wearable")
     start = world.start_s + spec.at
+    busy = [i.devices for i in world.incidents if i.start_s < start + spec.duration and i.end_s > start]
+    slot = _pick(world, kind, inc_id, spec.device, where, elderly=kind == "wearable",
+                 avoid=np.concatenate(busy) if busy else None)
     inc = Incident(inc_id, spec.type, np.array([slot], np.int64), start, start + spec.duration, world.scenario.seed)
     d = world.city.devices
     if spec.type == "fire":
