@@ -111,7 +111,7 @@ def execute(args: argparse.Namespace) -> int:
     try:
         stack.start()
         return _run(stack, scenario, settings, stop, args.no_browser)
-    except (DemoError, ImportError) as exc:
+    except (DemoError, ImportError, RuntimeError, OSError) as exc:  # e.g. a port already taken
         print(f"gridwatch demo: {exc}")
         return 1
     finally:
