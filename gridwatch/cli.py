@@ -71,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         level=(getattr(args, "log_level", None) and args.log_level.upper()) or logging.INFO,
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
     )
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # one line per plugin otherwise
     try:
         return int(args._execute(args) or 0)
     except SettingsError as exc:

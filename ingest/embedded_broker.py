@@ -58,7 +58,9 @@ class EmbeddedBroker:
                 "--parent", str(os.getpid())]
         root = str(Path(__file__).resolve().parent.parent)
         env = {**os.environ, "PYTHONPATH": root + os.pathsep + os.environ.get("PYTHONPATH", "")}
-        self._proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env)
+        # own session: Ctrl-C reaches gridwatch, which stops the broker last (the child
+        # still exits when gridwatch is gone: it watches its parent pid)
+        self._proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:

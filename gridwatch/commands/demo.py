@@ -99,6 +99,8 @@ def execute(args: argparse.Namespace) -> int:
 
         args.admin_token = os.environ.get("GRIDWATCH_ADMIN_TOKEN") or secrets.token_urlsafe(24)
     settings = settings_from_args(args, FLAGS)
+    if settings.mqtt is None and not getattr(args, "mqtt_embedded", None):
+        settings = _embedded_broker_port_free(settings)
     try:
         scenario = load_scenario(args.scenario)
     except ScenarioError as exc:
@@ -116,6 +118,22 @@ def execute(args: argparse.Namespace) -> int:
         return 1
     finally:
         stack.stop()
+
+
+def _embedded_broker_port_free(settings: Any) -> Any:
+    """The demo must start anywhere: if the default broker port is taken (often by a
+    system Mosquitto), run the embedded broker on a free port instead and say so."""
+    import socket
+
+    host, _, port = settings.mqtt_embedded.rpartition(":")
+    with socket.socket() as s:
+        if s.connect_ex((host, int(port))) != 0:
+            return settings
+    with socket.socket() as s:
+        s.bind((host, 0))
+        free = s.getsockname()[1]
+    print(f"gridwatch demo: {host}:{port} is taken (another MQTT broker?); the embedded broker uses {host}:{free}")
+    return settings.model_copy(update={"mqtt_embedded": f"{host}:{free}"})
 
 
 def _run(stack: DemoStack, scenario: Any, settings: Any, stop: threading.Event, no_browser: bool) -> int:
