@@ -59,6 +59,7 @@ class DetectorConsumer:
         return len(events)
 
     def start(self) -> None:
+        self.engine.prepare()
         self._thread = threading.Thread(target=self._run, name="detector-tick", daemon=True)
         self._thread.start()
 
