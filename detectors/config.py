@@ -63,7 +63,7 @@ class HeartConfig(Strict):
     tachy_orange_bpm: float = 150.0
     tachy_clear_bpm: float = 100.0
     min_valid_bpm: float = Field(20.0, description="below this a wrist sensor has no pulse contact")
-    hr_drop: Timing = _t(20, 60)
+    hr_drop: Timing = _t(12, 60)
     bradycardia: Timing = _t(300, 120)
     tachycardia: Timing = _t(900, 300)
 
@@ -79,7 +79,7 @@ class Spo2Config(Strict):
 
 class FallConfig(Strict):
     warmup_readings: int = Field(1, ge=1)
-    fall: Timing = _t(30, 0)
+    fall: Timing = _t(25, 0)
 
 
 class SilenceConfig(Strict):

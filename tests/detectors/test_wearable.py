@@ -129,3 +129,42 @@ def test_a_walk_at_start_up_does_not_set_usual_high():
     pipe = make("wearable", "heart")
     _, tr = feed(pipe, every(10, len(hr)), {"heart_rate": hr})
     assert not fired(tr) and float(pipe.detectors[0].state.base[0]) < 78
+
+
+def test_a_cardiac_drop_on_a_15_s_band_is_red_within_a_minute():
+    """Found by benchmarks/detector_quality_sim.py (simulators' cardiac shape: to ~30 bpm with a 25 s
+    time constant; wb-000062, a 15 s band): the first reading after onset is 22 % down (nothing),
+    the next 34 % and under 50 bpm (red). A 20 s confirmation needed a third red reading 30 s
+    later (red at +62 s); two readings 15 s apart confirm, as they already do on a 30 s band."""
+    before = np.random.default_rng(5).normal(67, 1.8, 4 * 40).round()
+    drop = [68.0, 52.0, 44.0, 37.0, 31.0, 35.0, 28.0, 30.0, 31.0]  # from 1.5 s after onset, every 15 s
+    hr = np.r_[before, drop]
+    ts = (T0 + (np.arange(len(hr)) - len(before)) * 15_000 + 1_500).astype(np.int64)
+    _, tr = feed(make("wearable", "heart"), ts, {"heart_rate": hr})
+    latency = first_fire_s(tr, "wearable.hr_drop", T0, RED)
+    assert latency is not None and latency <= 50, latency
+
+
+def test_one_artefact_on_a_15_s_band_never_fires():
+    hr = np.random.default_rng(4).normal(72, 2.0, 4 * 80)
+    hr[200] = 30.0
+    _, tr = feed(make("wearable", "heart"), every(15, len(hr)), {"heart_rate": hr})
+    assert not fired(tr)
+
+
+def test_a_fall_on_a_30_s_band_is_red_despite_report_jitter():
+    """Found by benchmarks/detector_quality_sim.py (wb-001545, a 30 s band): the simulators' fall flag
+    is set for a minute, so a 30 s band sends it twice, 29.9 s apart with ±125 ms of jitter; a
+    30 s confirmation then never fired. Any reading at least 25 s after the first flag confirms."""
+    ts = np.r_[every(30, 20), T0 + 20 * 30_000 + np.array([0, 29_900, 60_000, 90_000])]
+    flags = np.r_[np.zeros(20), 1, 1, 0, 0]
+    _, tr = feed(make("wearable", "fall"), ts, {"fall": flags})
+    reds = fired(tr, "wearable.fall", RED)
+    assert len(reds) == 1 and reds[0].at_ms == ts[21]
+
+
+def test_one_fall_report_then_cancelled_is_not_red_on_a_30_s_band():
+    ts = every(30, 25)
+    flags = np.r_[np.zeros(20), 1, 0, 0, 0, 0]
+    _, tr = feed(make("wearable", "fall"), ts, {"fall": flags})
+    assert not fired(tr)
