@@ -52,6 +52,7 @@ _SCALE = 10.0 ** np.arange(_FRACTION_DIGITS + 1)
 _POW10 = 10 ** np.arange(19, dtype=np.int64)  # 1 .. 10**18
 _FOUR_DIGITS = np.array([list(b"%04d" % i) for i in range(10_000)], np.uint8)
 _EXACT_INT = 2.0**53
+_EIGHT = 10**8
 
 
 def escape_tag(value: str) -> str:
@@ -140,6 +141,10 @@ def _digits(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Decimal digits of non-negative int64 values: (ASCII matrix, most significant first;
     mask without leading zeros). Four digits at a time, from a table."""
     rest = values.astype(np.int64)
+    if len(rest) > 1:
+        head = _shared_head(rest)
+        if head is not None:
+            return head
     chunks = []
     while True:
         rest, low = np.divmod(rest, 10_000)
@@ -150,6 +155,21 @@ def _digits(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     width = digits.shape[1]
     count = np.maximum(1, np.searchsorted(_POW10, values, side="right"))
     return digits, np.arange(width) >= (width - count)[:, None]
+
+
+def _shared_head(values: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """``_digits`` for values that agree above their last eight digits (a batch's timestamps
+    in milliseconds share all but the last ~28 hours): the shared head written once, the
+    last eight digits in two table lookups; None when they do not agree."""
+    high = int(values[0]) // _EIGHT
+    tail = values - high * _EIGHT  # no overflow: high * 10**8 <= values[0]
+    if high <= 0 or not ((tail >= 0) & (tail < _EIGHT)).all():
+        return None
+    rest, low4 = np.divmod(tail, 10_000)
+    head = np.frombuffer(b"%d" % high, np.uint8)
+    n = len(values)
+    digits = np.concatenate([np.broadcast_to(head, (n, len(head))), _FOUR_DIGITS[rest], _FOUR_DIGITS[low4]], axis=1)
+    return digits, np.ones(digits.shape, bool)
 
 
 def _number_segments(col: np.ndarray, here: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
