@@ -46,7 +46,7 @@ from simulators.citygen import generate_city
 from simulators.replay.engine import Replayer
 from simulators.replay.stores import slices
 from simulators.scenario import parse_scenario
-from simulators.signals import MODELS
+from simulators.signals import MODELS, schedule
 from simulators.world import World
 
 START = "2025-09-24T00:00:00+08:00"  # a Wednesday; meters run into the National Day week (holidays)
@@ -191,6 +191,7 @@ class Tally:
     readings: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     latency: dict[str, list] = field(default_factory=lambda: defaultdict(list))  # s from onset, None = missed
     visible: dict[str, list] = field(default_factory=lambda: defaultdict(list))  # s from the first telling reading
+    unheard: dict[str, list] = field(default_factory=lambda: defaultdict(list))  # latency when no report in 60 s
     by_interval: dict[str, dict[float, list]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(list)))
     tp: Counter = field(default_factory=Counter)
     claimed: Counter = field(default_factory=Counter)
@@ -229,6 +230,9 @@ def score(kind: str, world: World, alerts: list, readings: int, t: Tally) -> Non
         hits = [(x, d) for d in devs for ep in by_dev[d] if ep.rule in rules
                 and (x := ep.at(sev)) is not None and a <= x <= b + AFTER_MS]
         lat = (min(hits)[0] - a) / 1000 if hits else None
+        if typ in LIFE_SAFETY and not heard_within(world, inc, 60.0):
+            t.unheard[typ].append(lat)  # the radio lost every report of the first minute: nothing to detect
+            continue
         t.latency[typ].append(lat)
         first = min(hits)[1] if hits else str(ids[inc.devices[0]])
         t.by_interval[typ][interval[first]].append(lat)
@@ -264,6 +268,19 @@ def score(kind: str, world: World, alerts: list, readings: int, t: Tally) -> Non
         t.false_rules[(kind, ep.rule, top)] += 1
         if len(t.examples) < 40:
             t.examples.append((kind, ep.device, ep.rule, str(Severity(top)), ep.first_ms))
+
+
+def heard_within(world: World, inc, seconds: float) -> bool:
+    """Whether any of the incident's devices delivered a report in [onset, onset + seconds)."""
+    f = world.fleets[inc.kind]
+    for j in f.local(inc.devices):
+        iv, ph = float(f.p["interval"][j]), float(f.p["phase"][j])
+        k0 = np.ceil((inc.start_s - ph) / iv)
+        t = ph + iv * np.arange(k0, k0 + np.ceil(seconds / iv))
+        t = t[t < inc.start_s + seconds]
+        if schedule.delivered(f, np.full(len(t), j), t).any():
+            return True
+    return False
 
 
 def first_visible(world: World, inc, fld: str, pred) -> int | None:
@@ -310,6 +327,10 @@ def report(t: Tally, seconds: float) -> list[str]:
         if typ in LIFE_SAFETY or typ == "hypoxemia":
             print(" " * 16 + "by the alerting device's reporting interval: " + ", ".join(
                 _interval_stats(iv, v) for iv, v in sorted(t.by_interval[typ].items())))
+        if t.unheard.get(typ):
+            u = t.unheard[typ]
+            print(" " * 16 + f"+ {len(u)} not counted above: no report delivered in the first minute (radio gap); "
+                  f"raised {', '.join('-' if x is None else f'{x:.0f} s' for x in u)} after onset")
         if t.visible.get(typ):
             v = t.visible[typ]
             print(" " * 16 + f"from when {VISIBLE[typ][2]}: median {np.median(v):.0f} / max {max(v):.0f} s")

@@ -135,8 +135,9 @@ class StuckConfig(Strict):
 
 class ProfileConfig(Strict):
     warmup_weeks: int = Field(2, ge=1, le=200)
-    learn_rate: float = Field(0.2, gt=0, le=1, description="floor of the hour-of-week level's update weight")
-    scale_rate: float = Field(0.02, gt=0, le=1)
+    learn_rate: float = Field(0.2, gt=0, lt=1, description="floor of the hour-of-week level's update weight")
+    scale_rate: float = Field(0.02, gt=0, lt=1)
+    learn_every_s: float = Field(900.0, gt=0, description="the rates are per reading at this interval")
     min_scale_kw: float = Field(1.0, gt=0)
     blue_z: float = 4.0
     yellow_z: float = 6.0
