@@ -8,8 +8,9 @@ Shapes, and what they are based on:
 - ``cardiac``: the DOMAIN.md case; heart rate falls from the wearer's own level to
   ~30 bpm with a ~25 s time constant (bradyarrhythmia in acute inferior MI), SpO₂
   sags a few points over minutes. Red; medical-120 and traffic-police (escort).
-- ``fall``: the band's fall flag for the first minute, a startle tachycardia that
-  fades over two minutes, then no walking (a fall without recovery). Red.
+- ``fall``: the band's fall flag raised and never cancelled (the wearer does not get
+  up to press "I'm OK", the SOS-band contract the fall detector reads), a startle
+  tachycardia that fades over two minutes, no walking (a fall without recovery). Red.
 - ``hypoxemia``: SpO₂ falls to ~84 % over five minutes (below the 88-92 % targets of
   the BTS 2017 oxygen guideline), heart rate rises in compensation. Orange.
 - ``fire``: the sensors of one grid nearest the seat of the fire see obscuration climb
@@ -67,7 +68,7 @@ class Incident:
             v["heart_rate"] = np.round(v["heart_rate"] * (1 - drop) + (30.0 + 1.5 * jitter) * drop)
             v["spo2"] = np.round(v["spo2"] - 6.0 * (1.0 - np.exp(-x / 240.0)))
         elif self.type == "fall":
-            v["fall"] = (x < 60.0).astype(np.float64)
+            v["fall"] = np.ones(len(x))  # uncancelled until the incident ends (help arrived)
             v["heart_rate"] = np.round(v["heart_rate"] + 18.0 * np.exp(-x / 120.0))
         elif self.type == "hypoxemia":
             ramp = np.clip(x / 300.0, 0.0, 1.0)

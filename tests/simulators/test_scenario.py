@@ -101,3 +101,23 @@ def test_continuous_scenario_keeps_adding_incidents(small_city):
     first = len(w.ground_truth()["incidents"])
     w.window(START + 1000, START + 2000)
     assert 4 <= first < len(w.ground_truth()["incidents"])
+
+
+def test_a_fall_without_recovery_stays_red_until_the_incident_ends(small_city):
+    """The band keeps ``fall=1`` until the wearer cancels; nobody cancels here, so the
+    fall detector's red alert must not resolve as "the wearer is up" mid-incident."""
+    from core.clock import ManualClock
+    from detectors.engine import DetectorEngine
+
+    s = load_scenario("elderly-cardiac")
+    fall = s.incidents[0].model_copy(update={"type": "fall", "device": "wb-0001", "duration": 600.0})
+    s = s.model_copy(update={"incidents": [fall], "faults": []})
+    w = World(small_city, s, START)
+    onset = w.ground_truth()["incidents"][0]["onset_ms"] / 1000
+    engine = DetectorEngine(small_city, clock=ManualClock(START))
+    events = []
+    for a in np.arange(START - 1800, onset + 540, 60.0):
+        for b in w.window(a, a + 60):
+            events += [e for e in engine.process(b) if e.rule == "wearable.fall"]
+    assert [(e.state, str(e.severity)) for e in events] == [("firing", "red")]
+    assert events[0].at_ms / 1000 - onset <= 65
