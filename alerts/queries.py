@@ -165,9 +165,13 @@ def list_workers(
 
 
 def list_department_calls(
-    s: Session, *, dept_id: str | None = None, status: str | None = None, order_id: int | None = None
+    s: Session, *, dept_id: str | None = None, status: str | None = None, order_id: int | None = None,
+    town_id: str | None = None,
 ) -> list[dict[str, Any]]:
+    """Calls newest first; ``town_id`` keeps those of that town's orders (a dispatcher's scope)."""
     stmt = select(DepartmentCall)
+    if town_id:
+        stmt = stmt.where(DepartmentCall.order_id.in_(select(WorkOrder.id).where(WorkOrder.town_id == town_id)))
     if dept_id:
         stmt = stmt.where(DepartmentCall.dept_id == dept_id)
     if status:

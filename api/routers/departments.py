@@ -35,6 +35,11 @@ def _check(user: Identity, dept_id: str) -> None:
         raise forbidden(f"a {user.role} token cannot see department {dept_id}")
 
 
+def _town_scope(user: Identity) -> str | None:
+    """A dispatcher sees and answers only the calls of its own town's orders."""
+    return (user.town_id or "\x00") if user.role == "dispatcher" else None
+
+
 @router.get("", response_model=list[Department], responses=responses(401, 403),
             summary="Departments with their calls still waiting for an answer")
 def list_departments(user: CurrentUser, orders: OrdersDep, ctx: CtxDep) -> list[dict[str, Any]]:
@@ -57,13 +62,16 @@ def list_calls(dept_id: DeptId, user: CurrentUser, orders: OrdersDep, ctx: CtxDe
     if dept_id not in ctx.city.departments:
         raise not_found(f"department {dept_id}")
     _check(user, dept_id)
-    return orders.list_department_calls(dept_id=dept_id, status=status)
+    return orders.list_department_calls(dept_id=dept_id, status=status, town_id=_town_scope(user))
 
 
 def _answer(answer: str, dept_id: str, call_id: int, user: Identity, orders: Any, note: str) -> dict[str, Any]:
     _check(user, dept_id)
     if not any(c["id"] == call_id for c in orders.list_department_calls(dept_id=dept_id)):
         raise not_found(f"call {call_id} of department {dept_id}")
+    town = _town_scope(user)
+    if town and not any(c["id"] == call_id for c in orders.list_department_calls(dept_id=dept_id, town_id=town)):
+        raise forbidden(f"call {call_id} belongs to an order outside this dispatcher's town")
     method = orders.department_accept if answer == "accept" else orders.department_return
     return method(call_id, user.actor, note)
 

@@ -177,3 +177,19 @@ def test_a_red_orders_backup_sees_it_and_can_take_it_but_not_act_for_the_assigne
     assert (r.json()["status"], r.json()["assignee"]) == ("accepted", "w-002")
     assert client.post(f"{url}/en-route", headers=backup).status_code == 200
     assert client.post(f"{url}/on-site", headers=auth(harness, "worker")).status_code == 403  # w-001 lost it
+
+
+def test_a_dispatcher_sees_and_answers_department_calls_of_its_own_town_only(harness, client):
+    t01 = harness.red_order("wb-0001")  # town t-01: medical-120 called
+    t02 = harness.red_order("wb-0004")  # town t-02: medical-120 called too
+    d1 = auth(harness, "dispatcher")  # dispatches t-01
+    seen = {c["order_id"] for c in client.get("/api/v1/departments/medical-120/calls", headers=d1).json()}
+    assert t01["id"] in seen and t02["id"] not in seen
+    every = client.get("/api/v1/departments/medical-120/calls", headers=auth(harness, "admin")).json()
+    other_town = next(c for c in every if c["order_id"] == t02["id"])
+    r = client.post(f"/api/v1/departments/medical-120/calls/{other_town['id']}/accept", headers=d1)
+    assert r.status_code == 403 and "outside this dispatcher's town" in r.json()["detail"]
+    mine = next(c for c in every if c["order_id"] == t01["id"])
+    r = client.post(f"/api/v1/departments/medical-120/calls/{mine['id']}/accept", headers=d1,
+                    json={"note": "120 confirmed by phone"})
+    assert r.status_code == 200 and r.json()["status"] == "accepted"
