@@ -193,3 +193,10 @@ def test_a_dispatcher_sees_and_answers_department_calls_of_its_own_town_only(har
     r = client.post(f"/api/v1/departments/medical-120/calls/{mine['id']}/accept", headers=d1,
                     json={"note": "120 confirmed by phone"})
     assert r.status_code == 200 and r.json()["status"] == "accepted"
+
+
+def test_a_dispatchers_incident_pages_are_full_pages_of_its_own_town(harness, client):
+    mine = harness.red_order("wb-0001")  # t-01
+    harness.red_order("wb-0004")  # t-02, newer: first in an unfiltered list
+    page = client.get("/api/v1/incidents?limit=1", headers=auth(harness, "dispatcher")).json()
+    assert [i["id"] for i in page["items"]] == [mine["incident_id"]]
