@@ -12,13 +12,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from alerts.models import ApiToken, Person, utc
 from api.identity import ROLES, Identity, hash_token, new_token
 from core.clock import Clock, SystemClock
 
+LAST_USED_RESOLUTION_S = 60.0
 SCOPE_FIELD = {"worker": "worker_id", "department": "dept_id", "dispatcher": "town_id"}
 
 
@@ -64,8 +65,18 @@ class TokenStore:
         if row is None or row[0].revoked_at is not None or row[1].disabled:
             return None
         tok, p = row
+        self._touch(tok)
         return Identity(role=p.role, name=p.name, worker_id=p.worker_id, dept_id=p.dept_id,  # type: ignore[arg-type]
                         town_id=p.town_id, token_id=tok.id)
+
+    def _touch(self, tok: ApiToken) -> None:
+        """Record use, at most once a minute per token, so ``token list`` shows stale tokens
+        without a write on every request."""
+        now = utc(self._clock.now())
+        if tok.last_used_at is not None and (now - tok.last_used_at).total_seconds() < LAST_USED_RESOLUTION_S:
+            return
+        with self._sessions() as s, s.begin():
+            s.execute(update(ApiToken).where(ApiToken.id == tok.id).values(last_used_at=now))
 
     def list(self) -> list[TokenInfo]:
         with self._sessions() as s:

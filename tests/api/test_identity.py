@@ -80,3 +80,16 @@ def test_the_cli_issues_lists_and_revokes(tmp_path, capsys):
     assert main(["token", "list", *flags]) == 0
     assert "revoked" in capsys.readouterr().out
     assert main(["token", "revoke", "42", *flags]) == 1
+
+
+def test_a_token_shows_when_it_was_last_used(harness, client):
+    admin = auth(harness, "admin")
+    issued = client.post("/api/v1/tokens", headers=admin, json={"role": "worker", "worker_id": "w-002"}).json()
+
+    def last_used() -> str | None:
+        return next(t for t in client.get("/api/v1/tokens", headers=admin).json() if t["id"] == issued["id"])[
+            "last_used_at"]
+
+    assert last_used() is None
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {issued['token']}"}).status_code == 200
+    assert last_used() is not None
