@@ -5,9 +5,12 @@
     python benchmarks/ingest.py --readings 500000 --modes gateway --consumers gridwatch
 
 For each mode — **device** (one reading per message) and **gateway** (100 readings of 100
-devices per message), both QoS 1 — and each consumer — ``gridwatch run`` and the naive
+devices per message), both QoS 1 — and each consumer — ``gridwatch run``, the naive
 peer (``benchmarks/peers/naive.py``: paho -> json.loads -> a line per reading -> POST
-every 5,000) — the script:
+every 5,000) and, where ``node`` is on PATH, the Node-RED peer
+(``benchmarks/peers/nodered.py``: node-red 4.1.8, mqtt in -> json -> function batching
+points -> influx batch from node-red-contrib-influxdb, v1; installed once into
+``~/.cache/gridwatch-bench/nodered``) — the script:
 
 1. starts the consumer (a fresh client id, a fresh database) and waits until it has
    subscribed;
@@ -16,7 +19,7 @@ every 5,000) — the script:
    5,000 unacknowledged messages each;
 3. measures from the first publish until InfluxDB has applied N points (its own
    ``SHOW STATS`` write counters, polled every 50 ms: cheap, unlike ``count``) and the
-   consumer's CPU seconds (``/proc/<pid>/stat``), then checks with ``count`` that all N
+   CPU seconds of the consumer's process tree (``/proc/<pid>/stat``), then checks with ``count`` that all N
    readings are queryable.
 
 Mosquitto (private, ``max_queued_messages 0``) and InfluxDB 1.6 (private) share the
@@ -50,6 +53,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.support.servers import ManagedServer, free_port, require_binary, start_influxdb  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "benchmarks/peers"))
+import nodered  # noqa: E402
+
+PEERS = ("naive", "nodered")
 
 KINDS = ("wearable", "smoke", "river_gauge", "meter")
 VALUES = {  # what healthy devices send (short decimals, nothing for the detectors to raise);
@@ -172,6 +180,27 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds of ``pid``, its reaped children and its live descendants."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")  # utime stime cutime cstime
+        todo += children.get(p, [])
+    return total
+
+
 class Consumer:
     name = "consumer"
 
@@ -219,6 +248,12 @@ def start_naive(work: Path, mqtt_port: int, influx_url: str, run_id: str) -> Con
     return Consumer(proc)
 
 
+def start_nodered(work: Path, city: Path, mqtt_port: int, influx_url: str, run_id: str) -> Consumer:
+    proc = nodered.start(work / run_id, city, mqtt_port, influx_url, DB, f"nodered-{run_id}", free_port(),
+                         work / f"{run_id}.log")
+    return Consumer(proc)
+
+
 # ---------------------------------------------------------------------------- one run
 
 
@@ -245,6 +280,8 @@ def run_one(consumer_name, mode, load, n, work, city, mosquitto, influx, publish
     influx.create_database(DB)
     if consumer_name == "gridwatch":
         consumer = start_gridwatch(work, city, mosquitto_port, influx.url, run_id, extra.get("gridwatch", []))
+    elif consumer_name == "nodered":
+        consumer = start_nodered(work, city, mosquitto_port, influx.url, run_id)
     else:
         consumer = start_naive(work, mosquitto_port, influx.url, run_id)
     time.sleep(0.5)
@@ -259,7 +296,7 @@ def run_one(consumer_name, mode, load, n, work, city, mosquitto, influx, publish
         r.wait(120)
     base = influx_write_stats(influx)[0]
     servers0 = cpu_seconds(mosquitto.proc.pid), cpu_seconds(influx.proc.pid)
-    cpu0 = cpu_seconds(consumer.proc.pid)
+    cpu0 = tree_cpu_seconds(consumer.proc.pid)
     t0 = time.time()
     go.set()
     expect = 30 + n / 5_000
@@ -272,7 +309,7 @@ def run_one(consumer_name, mode, load, n, work, city, mosquitto, influx, publish
         if consumer.proc.poll() is not None:
             break
         time.sleep(0.05)
-    cpu = cpu_seconds(consumer.proc.pid) - cpu0 if consumer.proc.poll() is None else float("nan")
+    cpu = tree_cpu_seconds(consumer.proc.pid) - cpu0 if consumer.proc.poll() is None else float("nan")
     broker_cpu = cpu_seconds(mosquitto.proc.pid) - servers0[0]
     influx_cpu = cpu_seconds(influx.proc.pid) - servers0[1]
     load_average = os.getloadavg()[0]
@@ -297,7 +334,8 @@ def main() -> int:
     p.add_argument("--readings", type=int, default=1_000_000, help="readings per mode and consumer")
     p.add_argument("--quick", action="store_true", help="200,000 readings")
     p.add_argument("--modes", default="gateway,device")
-    p.add_argument("--consumers", default="gridwatch,naive", help="gridwatch,naive")
+    p.add_argument("--consumers", default=None,
+                   help="gridwatch,naive,nodered (default: all; nodered only where `node` is on PATH)")
     p.add_argument("--publishers", type=int, default=3)
     p.add_argument("--devices", type=int, default=10_000)
     p.add_argument("--gridwatch-args", default="", help="extra `gridwatch run` flags, e.g. '--mqtt-max-inflight 5000'")
@@ -305,7 +343,14 @@ def main() -> int:
     args = p.parse_args()
     n = 200_000 if args.quick else args.readings
     n -= n % 100
-    consumers = args.consumers.split(",")
+    consumers = (args.consumers or "gridwatch,naive,nodered").split(",")
+    if "nodered" in consumers and (why := nodered.unavailable()):
+        if args.consumers:
+            p.error(f"the Node-RED peer cannot run: {why}")
+        print(f"skipping the Node-RED peer: {why}", flush=True)
+        consumers.remove("nodered")
+    if "nodered" in consumers:
+        nodered.install()
     work = Path(tempfile.mkdtemp(prefix="gridwatch-bench-"))
     results = []
     try:
@@ -354,10 +399,10 @@ def print_table(results: list[dict]) -> None:
     by = {(r["consumer"], r["mode"]): r for r in results}
     for mode in ("gateway", "device"):
         gw = by.get(("gridwatch", mode))
-        for peer in ("naive",):
+        for peer in PEERS:
             other = by.get((peer, mode))
             if gw and other and gw["readings_per_s"] and other["readings_per_s"]:
-                print(f"{mode}: gridwatch / {peer}: {gw['readings_per_s'] / other['readings_per_s']:.1f}x the "
+                print(f"{mode}: gridwatch / {peer}: {gw['readings_per_s'] / other['readings_per_s']:.2f}x the "
                       f"throughput, {gw['cpu_s_per_million'] / other['cpu_s_per_million']:.2f}x the CPU per reading")
 
 
