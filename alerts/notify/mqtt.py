@@ -47,8 +47,10 @@ class MqttPublisher:
         self._client.loop_start()
 
     def stop(self) -> None:
+        self._was_up = False  # our own disconnect: nothing to warn about
         self._client.disconnect()
         self._client.loop_stop()
+        log.info("order notifications: disconnected from MQTT %s:%s", self.host, self.port)
 
     def wait_connected(self, timeout: float) -> bool:
         return self._connected.wait(timeout)
