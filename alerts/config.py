@@ -12,41 +12,37 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
 from alerts.errors import ConfigError
-from core.config_files import read_toml, validate_model
+from core.config_files import StrictModel, read_toml, validate_model
 from core.severity import Severity
 
 DEFAULT_PATH = Path(__file__).parent / "default_config.toml"
 STEPS = ("next_worker", "supervisor", "command_center", "departments")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class IncidentsConfig(_Strict):
+class IncidentsConfig(StrictModel):
     window_s: float = Field(900, gt=0)
     building_m: float = Field(60, ge=0)
     river_m: float = Field(3000, ge=0)
     river_column: str = "river"
 
 
-class RoutingConfig(_Strict):
+class RoutingConfig(StrictModel):
     neighbour_grids: int = Field(3, ge=0)
     speed_m_s: float = Field(4.0, gt=0)
     red_backup: bool = True
     skills: dict[str, str] = Field(default_factory=dict)
 
 
-class Deadlines(_Strict):
+class Deadlines(StrictModel):
     accept_s: float = Field(gt=0)
     arrive_s: float = Field(gt=0)
     renotify_s: float = Field(gt=0)
 
 
-class LadderConfig(_Strict):
+class LadderConfig(StrictModel):
     steps: list[str] = Field(default_factory=lambda: list(STEPS))
 
     @field_validator("steps")
@@ -58,7 +54,7 @@ class LadderConfig(_Strict):
         return v
 
 
-class DepartmentRule(_Strict):
+class DepartmentRule(StrictModel):
     kind: str
     min_severity: str = "red"
     call: list[str]
@@ -70,18 +66,18 @@ class DepartmentRule(_Strict):
         return v
 
 
-class DepartmentsConfig(_Strict):
+class DepartmentsConfig(StrictModel):
     accept_s: float = Field(120, gt=0)
     rules: list[DepartmentRule] = Field(default_factory=list)
     purpose: dict[str, str] = Field(default_factory=dict)
 
 
-class WebhookConfig(_Strict):
+class WebhookConfig(StrictModel):
     url: str
     events: list[str] = Field(default_factory=list)  # empty = every event
 
 
-class NotifyConfig(_Strict):
+class NotifyConfig(StrictModel):
     worker_rate_per_min: float = Field(6, gt=0)
     retry_base_s: float = Field(0.5, gt=0)
     retry_max_s: float = Field(30, gt=0)
@@ -89,7 +85,7 @@ class NotifyConfig(_Strict):
     webhooks: list[WebhookConfig] = Field(default_factory=list)
 
 
-class AlertsConfig(_Strict):
+class AlertsConfig(StrictModel):
     order_min_severity: str = "yellow"
     incidents: IncidentsConfig = IncidentsConfig()
     routing: RoutingConfig = RoutingConfig()

@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
-from core.config_files import read_toml, validate_model
+from core.config_files import StrictModel, read_toml, validate_model
 
 DEFAULT_CONFIG_PATH = Path(__file__).with_name("default_config.toml")
 
@@ -31,11 +31,7 @@ class DetectorConfigError(ValueError):
     """A detector configuration that cannot be used; the message names the key."""
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Timing(Strict):
+class Timing(StrictModel):
     """How long a condition must hold before firing, and be gone before resolving."""
 
     for_s: float = Field(0.0, ge=0)
@@ -46,7 +42,7 @@ def _t(for_s: float, clear_for_s: float) -> Any:
     return Field(default_factory=lambda: Timing(for_s=for_s, clear_for_s=clear_for_s))
 
 
-class HeartConfig(Strict):
+class HeartConfig(StrictModel):
     warmup_readings: int = Field(10, ge=1)
     warmup_s: float = Field(600.0, ge=0, description="history needed before the baseline is trusted")
     baseline_tau_s: float = Field(1800.0, gt=0)
@@ -68,7 +64,7 @@ class HeartConfig(Strict):
     tachycardia: Timing = _t(900, 300)
 
 
-class Spo2Config(Strict):
+class Spo2Config(StrictModel):
     warmup_readings: int = Field(3, ge=1)
     orange_below: float = 90.0
     red_below: float = 85.0
@@ -77,12 +73,12 @@ class Spo2Config(Strict):
     spo2_low: Timing = _t(30, 60)
 
 
-class FallConfig(Strict):
+class FallConfig(StrictModel):
     warmup_readings: int = Field(1, ge=1)
     fall: Timing = _t(25, 0)
 
 
-class SilenceConfig(Strict):
+class SilenceConfig(StrictModel):
     warmup_readings: int = Field(1, ge=1)
     day_after_s: float = Field(1800.0, gt=0, description="daytime silence before an alert")
     night_after_s: float = Field(10800.0, gt=0, description="night-time silence before an alert (bands charge)")
@@ -90,7 +86,7 @@ class SilenceConfig(Strict):
     no_signal: Timing = _t(0, 0)
 
 
-class FireConfig(Strict):
+class FireConfig(StrictModel):
     warmup_readings: int = Field(2, ge=1)
     smoke_alarm: float = Field(8.0, gt=0, description="obscuration %/m")
     smoke_dense: float = Field(20.0, gt=0)
@@ -112,7 +108,7 @@ class FireConfig(Strict):
     co: Timing = _t(0, 300)
 
 
-class RiverLevelConfig(Strict):
+class RiverLevelConfig(StrictModel):
     warmup_readings: int = Field(10, ge=2)
     warning_level: float = Field(float("nan"), description="m; per gauge from devices.csv")
     guarantee_level: float = Field(float("nan"), description="m; per gauge from devices.csv")
@@ -127,13 +123,13 @@ class RiverLevelConfig(Strict):
     rise_rate: Timing = _t(600, 1800)
 
 
-class StuckConfig(Strict):
+class StuckConfig(StrictModel):
     warmup_readings: int = Field(1, ge=1)
     tolerance: float = Field(1e-4, ge=0)
     stuck: Timing = _t(21600, 0)
 
 
-class ProfileConfig(Strict):
+class ProfileConfig(StrictModel):
     warmup_weeks: int = Field(2, ge=1, le=200)
     learn_rate: float = Field(0.2, gt=0, lt=1, description="floor of the hour-of-week level's update weight")
     scale_rate: float = Field(0.02, gt=0, lt=1)
@@ -148,7 +144,7 @@ class ProfileConfig(Strict):
     stop: Timing = _t(900, 900)
 
 
-class IForestConfig(Strict):
+class IForestConfig(StrictModel):
     warmup_readings: int = Field(20, ge=2)
     level_tau_s: float = Field(86400.0, gt=0)
     n_estimators: int = Field(100, ge=10, le=1000)
@@ -165,13 +161,13 @@ class IForestConfig(Strict):
     iforest: Timing = _t(1800, 1800)
 
 
-class CounterConfig(Strict):
+class CounterConfig(StrictModel):
     warmup_readings: int = Field(1, ge=1)
     tolerance_kwh: float = Field(0.01, ge=0)
     counter_reset: Timing = _t(0, 0)
 
 
-class GenericConfig(Strict):
+class GenericConfig(StrictModel):
     warmup_readings: int = Field(30, ge=2)
     halflife_readings: float = Field(200.0, gt=1)
     huber_k: float = Field(3.0, gt=0)
@@ -182,7 +178,7 @@ class GenericConfig(Strict):
     anomaly: Timing = _t(60, 60)
 
 
-class KindConfig(Strict):
+class KindConfig(StrictModel):
     detectors: list[str]
     generic_fields: list[str] = Field(default_factory=list, description="extra fields scored by 'generic'")
     generic: GenericConfig = Field(default_factory=GenericConfig)
@@ -214,7 +210,7 @@ class MeterConfig(KindConfig):
     counter: CounterConfig = Field(default_factory=CounterConfig)
 
 
-class DetectorConfig(Strict):
+class DetectorConfig(StrictModel):
     timezone: str = Field("Asia/Shanghai", description="local time for night rules and hour-of-week profiles")
     night_start_hour: int = Field(22, ge=0, le=23)
     night_end_hour: int = Field(6, ge=0, le=23)

@@ -22,8 +22,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 
+from core.config_files import StrictModel, validate_model
 from simulators.faults import FAULTS
 
 KindName = Literal["wearable", "smoke", "river_gauge", "meter"]
@@ -55,11 +56,7 @@ def parse_duration(v: Any) -> float:
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class GenerateSpec(Strict):
+class GenerateSpec(StrictModel):
     districts: int = Field(1, ge=1)
     towns_per_district: int = Field(1, ge=1)
     grids_per_town: int = Field(20, ge=1)
@@ -68,7 +65,7 @@ class GenerateSpec(Strict):
     seed: int = 0
 
 
-class CitySpec(Strict):
+class CitySpec(StrictModel):
     """Exactly one of: the built-in demo town (default), a directory, generated parameters."""
 
     builtin: bool = False
@@ -82,7 +79,7 @@ class CitySpec(Strict):
         return self
 
 
-class IncidentSpec(Strict):
+class IncidentSpec(StrictModel):
     type: IncidentType
     at: Duration = Field(description="onset, after the scenario start")
     duration: Duration = 1800.0
@@ -91,7 +88,7 @@ class IncidentSpec(Strict):
     rain: Duration = Field(10800.0, description="flood only: how long it rains")
 
 
-class FaultSpec(Strict):
+class FaultSpec(StrictModel):
     type: FaultType
     at: Duration
     duration: Duration = 600.0
@@ -99,14 +96,14 @@ class FaultSpec(Strict):
     kind: KindName | None = Field(None, description="when no device is named; default wearable")
 
 
-class StormSpec(Strict):
+class StormSpec(StrictModel):
     at: Duration
     duration: Duration
     rate_mm_h: float = Field(gt=0, le=200)
     towns: list[str] = Field(default_factory=list, description="town ids; empty = everywhere")
 
 
-class WorkersSpec(Strict):
+class WorkersSpec(StrictModel):
     enabled: bool = True
     accept_delay: tuple[Duration, Duration] = (10.0, 40.0)
     travel_speed_kmh: float = Field(15.0, gt=0, le=200)
@@ -115,7 +112,7 @@ class WorkersSpec(Strict):
     location_every: Duration = 15.0
 
 
-class PublishSpec(Strict):
+class PublishSpec(StrictModel):
     form: Literal["gateway", "device"] = "gateway"
     kinds: list[KindName] = Field(default_factory=lambda: ["wearable", "smoke", "river_gauge", "meter"])
     intervals: dict[KindName, list[Annotated[float, Field(gt=0)]]] = Field(default_factory=dict)
@@ -125,7 +122,7 @@ class PublishSpec(Strict):
                                                    description="longer history for some kinds (meters: weeks)")
 
 
-class ContinuousSpec(Strict):
+class ContinuousSpec(StrictModel):
     every: Duration = Field(gt=0)
     first: Duration = 60.0
     types: list[IncidentType] = Field(min_length=1)
@@ -133,7 +130,7 @@ class ContinuousSpec(Strict):
     incident_duration: Duration = 900.0
 
 
-class Scenario(Strict):
+class Scenario(StrictModel):
     name: str
     description: str = ""
     seed: int = 0
@@ -157,15 +154,8 @@ class Scenario(Strict):
         return self
 
 
-def _problems(exc: ValidationError) -> str:
-    return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'scenario'}: {e['msg']}" for e in exc.errors())
-
-
 def parse_scenario(data: dict[str, Any], source: str = "<scenario>") -> Scenario:
-    try:
-        return Scenario.model_validate(data)
-    except ValidationError as exc:
-        raise ScenarioError(f"{source}: {_problems(exc)}") from None
+    return validate_model(Scenario, data, source, ScenarioError)
 
 
 def builtin_names() -> list[str]:
