@@ -31,6 +31,8 @@ of a read message is accepted or rejected with one reason (``READING_REASONS``):
 
 from __future__ import annotations
 
+import logging
+import reprlib
 from array import array
 from collections import Counter
 from collections.abc import Sequence
@@ -57,6 +59,8 @@ from ingest.reasons import (
     WRONG_TYPE,
 )
 
+log = logging.getLogger(__name__)
+
 MAX_PAYLOAD_BYTES = 1 << 20  # 1 MiB: ~15,000 readings; a gateway sends far less per message
 MAX_FUTURE_MS = 5 * 60_000  # a device clock may run ahead a little, not more than this
 MIN_TS_MS = 946_684_800_000  # 2000-01-01T00:00:00Z
@@ -68,7 +72,7 @@ _EMPTY: dict = {}
 _contains = dict.__contains__
 _payload = itemgetter(1)
 _NUMBERS_OR_NONE = {int, float, type(None)}
-_INT64_MAX = 2**63 - 1
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 @dataclass(slots=True)
@@ -92,6 +96,7 @@ class Decoded:
     accepted: int = 0
     rejected_messages: Counter = field(default_factory=Counter)
     rejected_readings: Counter = field(default_factory=Counter)
+    fast_messages: int = 0  # messages the C fast path decoded (the rest went through orjson)
 
     @property
     def messages_read(self) -> int:
@@ -107,6 +112,7 @@ class Decoder:
         clock: Clock,
         max_payload: int = MAX_PAYLOAD_BYTES,
         max_future_ms: int = MAX_FUTURE_MS,
+        fast: bool = True,
     ) -> None:
         self._city = city
         self._index = city.devices.index
@@ -114,17 +120,23 @@ class Decoder:
         self._clock = clock
         self.max_payload = max_payload
         self.max_future_ms = max_future_ms
+        self._scanner = _scanner_for(city) if fast else None
+
+    @property
+    def fast(self) -> bool:
+        """Whether well-formed messages take the C fast path (``ingest._scan``)."""
+        return self._scanner is not None
 
     # ------------------------------------------------------------------ messages
 
     def decode(self, messages: Sequence[Message]) -> Decoded:
         out = Decoded(messages=len(messages))
         rej = out.rejections
-        keys: list = []  # one entry per (message, device): the device id ...
-        entries: list = []  # ... and its readings (a list, normally)
-        entry_msg: list[int] = []
-        from_device_topic = np.zeros(len(messages), bool)
-        loads, decode_error, max_payload = orjson.loads, orjson.JSONDecodeError, self.max_payload
+        n = len(messages)
+        arrivals = np.fromiter((m[2] for m in messages), np.int64, n)
+        modes = bytearray(n)  # per message: 0 rejected or Python's, 1 device topic, 2 gateway topic
+        slots = np.full(n, -1, np.int64)  # device topic: the device's slot
+        index_get, max_payload = self._index.get, self.max_payload
         for mi, (topic, payload, _arrival) in enumerate(messages):
             if len(payload) > max_payload:
                 rej.append(Rejection(mi, "too_large", 0, f"{len(payload)} bytes > {max_payload}"))
@@ -132,29 +144,23 @@ class Decoder:
             parts = topic.split(b"/")
             if len(parts) != 3 or parts[2] != b"telemetry" or parts[0] not in (b"devices", b"gateways"):
                 rej.append(Rejection(mi, "bad_topic", 0, _clip(repr(topic))))
-                continue
-            try:
-                obj = loads(payload)
-            except decode_error as exc:
-                rej.append(Rejection(mi, "too_deep" if "depth" in str(exc) else "bad_json", 0, _clip(str(exc))))
-                continue
-            if parts[0] == b"devices":
-                readings = _device_readings(obj, mi, rej)
-                if readings is not None:
-                    keys.append(parts[1].decode("utf-8", "replace"))
-                    entries.append(readings)
-                    entry_msg.append(mi)
-                    from_device_topic[mi] = True
-            elif _gateway_ok(parts[1], obj, mi, rej):
-                keys += obj.keys()
-                entries += obj.values()
-                entry_msg += [mi] * len(obj)
-        arrivals = np.fromiter((m[2] for m in messages), np.int64, len(messages))
-        if entries:
-            # JSON booleans can only come from the literals; without them, numbers convert without a type check
-            text = b"\0".join(map(_payload, messages))
-            no_bools = b"true" not in text and b"false" not in text
-            self._entries(keys, entries, np.array(entry_msg, np.int64), from_device_topic, arrivals, out, no_bools)
+            elif parts[0] == b"devices":
+                slots[mi] = index_get(parts[1].decode("utf-8", "replace"), -1)
+                modes[mi] = 1
+            elif not ID_PATTERN.fullmatch(parts[1].decode("utf-8", "replace")):
+                rej.append(Rejection(mi, "bad_topic", 0, f"{_clip(repr(parts[1]))} is not a gateway id"))
+            else:
+                modes[mi] = 2
+        now = self._clock.now_ms()
+        fast: list[tuple[str, ReadingBatch, np.ndarray]] = []
+        if self._scanner is not None and any(modes):
+            fast, python = self._scan(messages, modes, slots, arrivals, now, out)
+        else:
+            python = [mi for mi in range(n) if modes[mi]]
+        slow = self._python(messages, python, modes, arrivals, now, out) if python else []
+        out.batches = _merge(fast, slow)
+        if len(rej) > 1:
+            rej.sort(key=_message_of)  # message order, whichever path explained it
         for r in rej:
             if r.count:
                 out.rejected_readings[r.reason] += r.count
@@ -164,9 +170,63 @@ class Decoder:
         out.readings = out.accepted + sum(out.rejected_readings.values())
         return out
 
-    def _entries(self, keys, entries, entry_msg, from_device_topic, arrivals, out: Decoded, no_bools: bool) -> None:
-        """Resolve devices, flatten readings and validate them per kind, all column-wise."""
+    def _scan(self, messages, modes, slots, arrivals, now, out: Decoded):
+        """The C fast path: (batches of the messages it parsed, indices of those left to Python)."""
+        payloads = [m[1] for m in messages]
+        fallback, rows, slot, ts, msg, kind, values = self._scanner.scan(
+            payloads, modes, slots, arrivals, MIN_TS_MS, now + self.max_future_ms)
+        left = np.flatnonzero(np.frombuffer(fallback, np.uint8) & np.frombuffer(modes, np.uint8).astype(bool))
+        out.fast_messages = len(messages) - int(np.count_nonzero(np.frombuffer(fallback, np.uint8)))
+        batches = []
+        if rows:
+            slot, ts = np.frombuffer(slot, np.int64), np.frombuffer(ts, np.int64)
+            msg, kind = np.frombuffer(msg, np.int64), np.frombuffer(kind, np.int8)
+            matrix = np.frombuffer(values, np.float64).reshape(rows, self._scanner.width)
+            for k, name in enumerate(KINDS):
+                rows_k = np.flatnonzero(kind == k)
+                if len(rows_k):
+                    cols = {f: matrix[rows_k, j] for j, f in enumerate(FIELDS[name])}
+                    msg_k = msg[rows_k]
+                    batches.append((name, ReadingBatch(name, slot[rows_k], ts[rows_k], cols, arrivals[msg_k]), msg_k))
+        return batches, left.tolist()
+
+    def _python(self, messages, indices, modes, arrivals, now, out: Decoded) -> list:
+        """The general path (orjson): every form, every rejection explained."""
         rej = out.rejections
+        keys: list = []  # one entry per (message, device): the device id ...
+        entries: list = []  # ... and its readings (a list, normally)
+        entry_msg: list[int] = []
+        from_device_topic = np.zeros(len(messages), bool)
+        loads, decode_error = orjson.loads, orjson.JSONDecodeError
+        for mi in indices:
+            topic, payload, _arrival = messages[mi]
+            try:
+                obj = loads(payload)
+            except decode_error as exc:
+                rej.append(Rejection(mi, "too_deep" if "depth" in str(exc) else "bad_json", 0, _clip(str(exc))))
+                continue
+            if modes[mi] == 1:
+                readings = _device_readings(obj, mi, rej)
+                if readings is not None:
+                    keys.append(topic.split(b"/")[1].decode("utf-8", "replace"))
+                    entries.append(readings)
+                    entry_msg.append(mi)
+                    from_device_topic[mi] = True
+            elif _gateway_ok(obj, mi, rej):
+                keys += obj.keys()
+                entries += obj.values()
+                entry_msg += [mi] * len(obj)
+        if not entries:
+            return []
+        # JSON booleans can only come from the literals; without them, numbers convert without a type check
+        text = b"\0".join(messages[mi][1] for mi in indices)
+        no_bools = b"true" not in text and b"false" not in text
+        return self._entries(keys, entries, np.array(entry_msg, np.int64), from_device_topic, arrivals, now, rej,
+                             no_bools)
+
+    def _entries(self, keys, entries, entry_msg, from_device_topic, arrivals, now, rej, no_bools: bool) -> list:
+        """Resolve devices, flatten readings and validate them per kind, all column-wise."""
+        batches = []
         if set(map(type, entries)) != {list}:
             entries = list(entries)
             for i, e in enumerate(entries):
@@ -186,7 +246,6 @@ class Decoder:
                 rej.append(Rejection(mi, "unknown_device", int(lens[i]), f"{_clip(device_id)} is not in the city"))
         entry_kind = self._kind_codes[np.maximum(slot, 0)]
         entry_kind[unknown] = -1
-        now = self._clock.now_ms()
         for k, kind in enumerate(KINDS):
             chosen = np.flatnonzero(entry_kind == k)
             if not len(chosen):
@@ -196,15 +255,16 @@ class Decoder:
             if not rows:
                 continue
             counts = lens[chosen]
-            batch = self._finish(kind, rows, np.repeat(slot[chosen], counts), np.repeat(entry_msg[chosen], counts),
-                                 arrivals, now, rej, no_bools)
-            if batch is not None:
-                out.batches.append(batch)
+            msgs = np.repeat(entry_msg[chosen], counts)
+            kept = self._finish(kind, rows, np.repeat(slot[chosen], counts), msgs, arrivals, now, rej, no_bools)
+            if kept is not None:
+                batches.append((kind, *kept))
+        return batches
 
     # ------------------------------------------------------------------ columns
 
-    def _finish(self, kind, rows, slots, msgs, arrivals, now, rej, no_bools: bool = False) -> ReadingBatch | None:
-        """Validate one kind's readings column by column and build its batch."""
+    def _finish(self, kind, rows, slots, msgs, arrivals, now, rej, no_bools: bool = False):
+        """Validate one kind's readings column by column: (its batch, each row's message) or None."""
         n = len(rows)
         reason = np.zeros(n, np.int8)
         try:
@@ -253,8 +313,8 @@ class Decoder:
                 return None
             keep = reason == 0
             values = {k: v[keep] for k, v in values.items()}
-            return ReadingBatch(kind, slots[keep], ts[keep], values, arrivals[msgs[keep]])
-        return ReadingBatch(kind, slots, ts, values, arrivals[msgs])
+            return ReadingBatch(kind, slots[keep], ts[keep], values, arrivals[msgs[keep]]), msgs[keep]
+        return ReadingBatch(kind, slots, ts, values, arrivals[msgs]), msgs
 
     def _reject(self, kind, bad, reason, msg, slot, rows, rej: list[Rejection]) -> None:
         """One Rejection per (message, reason), explained by its first reading."""
@@ -266,7 +326,11 @@ class Decoder:
 
     def _explain(self, kind: str, code: int, slot: int, row) -> str:
         device = str(self._city.devices.ids[slot])
-        text = f"{device}: {_clip(orjson.dumps(row, option=orjson.OPT_NON_STR_KEYS).decode(), 120)}"
+        try:
+            shown = orjson.dumps(row, option=orjson.OPT_NON_STR_KEYS).decode()
+        except orjson.JSONEncodeError:  # nested deeper than orjson writes (it reads deeper than it writes)
+            shown = reprlib.repr(row)
+        text = f"{device}: {_clip(shown, 120)}"
         values = row.get("values") if type(row) is dict else None
         if code == OUT_OF_RANGE and type(values) is dict:
             for name, spec in FIELDS[kind].items():
@@ -277,6 +341,18 @@ class Decoder:
             unknown = sorted(set(values) - set(FIELDS[kind]))
             return f"{device}: {kind} has no field {_clip(', '.join(unknown), 80)}"
         return _clip(text)
+
+
+def _scanner_for(city: City):
+    """The C fast path for this city, or None (with a warning) if the extension is not built."""
+    try:
+        from ingest._scan import Scanner
+    except ImportError as exc:
+        log.warning("ingest._scan is not built (%s): decoding every message with orjson, several times slower per "
+                    "reading; `pip install -e .` (or `make deps`) builds it", exc)
+        return None
+    fields = [[(name, spec.lo, spec.hi) for name, spec in FIELDS[kind].items()] for kind in KINDS]
+    return Scanner(city.devices.index, city.devices.kind.astype(np.int8).tobytes(), fields)
 
 
 def _device_readings(obj, mi: int, rej: list[Rejection]) -> list | None:
@@ -295,17 +371,39 @@ def _device_readings(obj, mi: int, rej: list[Rejection]) -> list | None:
     return None
 
 
-def _gateway_ok(raw_id: bytes, obj, mi: int, rej: list[Rejection]) -> bool:
+def _gateway_ok(obj, mi: int, rej: list[Rejection]) -> bool:
     """Whether a gateway-topic message is an object of device -> readings."""
-    if not ID_PATTERN.fullmatch(raw_id.decode("utf-8", "replace")):
-        rej.append(Rejection(mi, "bad_topic", 0, f"{_clip(repr(raw_id))} is not a gateway id"))
-    elif type(obj) is not dict:
+    if type(obj) is not dict:
         rej.append(Rejection(mi, "bad_shape", 0, f"a JSON {type(obj).__name__}, expected an object of devices"))
     elif not obj:
         rej.append(Rejection(mi, "no_readings", 0, "empty object"))
     else:
         return True
     return False
+
+
+def _merge(fast: list, slow: list) -> list[ReadingBatch]:
+    """One batch per kind, rows in message order, from the (kind, batch, row messages) of both paths."""
+    if not slow or not fast:
+        return [b for _kind, b, _msgs in fast or slow]
+    merged = []
+    by_kind = {kind: (batch, msgs) for kind, batch, msgs in slow}
+    for kind in KINDS:
+        parts = [(b, m) for k, b, m in fast if k == kind]
+        if kind in by_kind:
+            parts.append(by_kind[kind])
+        if len(parts) == 1:
+            merged.append(parts[0][0])
+        elif parts:
+            order = np.argsort(np.concatenate([m for _b, m in parts]), kind="stable")
+            batch = ReadingBatch.concat([b for b, _m in parts]).take(order)
+            batch.values = {f: batch.values[f] for f in FIELDS[kind]}  # the kind's field order, as each path gives
+            merged.append(batch)
+    return merged
+
+
+def _message_of(r: Rejection) -> int:
+    return r.message
 
 
 def _mark(reason: np.ndarray, mask: np.ndarray, code: int) -> None:
@@ -336,7 +434,7 @@ def _ts_column(raw: list, fill: np.ndarray, no_bools: bool = False) -> tuple[np.
         t = type(v)
         if v is None:
             has[i] = False
-        elif (t is int or t is float) and -_INT64_MAX <= v <= _INT64_MAX:  # floats: NaN fails the test
+        elif (t is int or t is float) and _INT64_MIN <= v <= _INT64_MAX:  # floats: NaN fails the test
             ts[i] = int(v)
         else:
             bad[i] = True

@@ -150,6 +150,24 @@ def test_huge_integers_are_out_of_range_not_errors(decoder):
     assert dict(out.rejected_readings) == {"out_of_range": 1}
 
 
+def test_a_value_nested_deeper_than_orjson_writes_is_explained_not_raised(decoder):
+    # orjson reads 1,024 levels but writes 254: explaining this reading once raised and failed the round
+    deep = b"[" * 600 + b"]" * 600
+    out = decoder.decode([dev("wb-0001", b'{"ts": %d, "values": {"heart_rate": %s}}' % (TS, deep))])
+    check_accounting(out)
+    assert dict(out.rejected_readings) == {"wrong_type": 1}
+    assert out.rejections[0].detail.startswith("wb-0001: ")
+
+
+def test_the_lowest_int64_timestamp_is_too_old_in_any_round(small_city):
+    # the same reading must get the same reason whatever else its round holds (here: a reading without ts)
+    decoder = Decoder(small_city, ManualClock(NOW_MS / 1000), fast=False)
+    low = b'{"ts": -9223372036854775808, "values": {"heart_rate": 70}}'
+    alone = decoder.decode([dev("wb-0001", low)])
+    mixed = decoder.decode([dev("wb-0001", low), dev("wb-0002", {"heart_rate": 60})])
+    assert dict(alone.rejected_readings) == dict(mixed.rejected_readings) == {"ts_too_old": 1}
+
+
 # ---------------------------------------------------------------------------- fuzz
 
 json_leaf = st.one_of(
