@@ -7,7 +7,7 @@ DEBS     = mosquitto influxdb chromium chromium-driver
 
 .PHONY: setup deps system-deps demo run test lint fmt bench clean
 
-$(BIN)/gridwatch: pyproject.toml ingest/_scan.c
+$(BIN)/gridwatch: pyproject.toml ingest/_scan.c ingest/_lines.c
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'

@@ -61,14 +61,33 @@ def test_empty_batch():
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.integers(0, 2**63 - 1), min_size=1, max_size=50), st.integers(0, 2**63 - 1),
+@given(st.lists(st.integers(-(2**63), 2**63 - 1), min_size=1, max_size=50), st.integers(0, 2**63 - 1),
        st.integers(0, 10**9))
-def test_timestamps_written_as_decimals_whether_or_not_they_share_leading_digits(ts, base, spread):
-    """Timestamps of a batch usually agree above their last 8 digits (one shared head is written);
-    mixed, tiny and int64-extreme ones take the general path. Both give exact decimals."""
-    from ingest.line_protocol import _digits
-
-    near = [min(base + t % (spread + 1), 2**63 - 1) for t in ts]  # often within 10**8 of each other
+def test_timestamps_written_as_decimals_whatever_their_range(ts, base, spread):
+    """A batch's timestamps usually share their leading digits; mixed, tiny and int64-extreme ones
+    must come out as exact decimals too."""
+    near = [min(base + t % (spread + 1), 2**63 - 1) for t in ts]
+    enc = LineEncoder(["m-1"], ["g"])
     for values in (ts, near, [base] * 3):
-        digits, mask = _digits(np.array(values, np.int64))
-        assert [bytes(row[keep]) for row, keep in zip(digits, mask, strict=True)] == [b"%d" % v for v in values]
+        n = len(values)
+        b = ReadingBatch("meter", np.zeros(n, np.int64), np.array(values, np.int64), {"power_kw": np.ones(n)})
+        assert [line.rsplit(b" ", 1)[1] for line in enc.encode(b).splitlines()] == [b"%d" % v for v in values]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 2), st.floats(allow_nan=False, allow_infinity=False), st.booleans()),
+                min_size=1, max_size=40),
+       st.integers(0, 6))
+def test_each_column_uses_the_fewest_places_every_value_of_it_needs(rows, places):
+    """Per column: the fewest fractional digits (<= 6) that give every value back, trailing zeros dropped
+    per value; so 2.5 next to 1.25 is still "2.5", and a value needing more than six places is its repr."""
+    n = len(rows)
+    col = np.array([round(v, places) if keep else np.nan for _, v, keep in rows])
+    b = ReadingBatch("meter", np.array([s for s, _, _ in rows]), np.arange(n) + 1, {"power_kw": col})
+    lines = LineEncoder(["m-0", "m-1", "m-2"], ["g", "g", "g"]).encode(b).decode().splitlines()
+    assert len(lines) == int((~np.isnan(col)).sum())
+    for line, v in zip(lines, col[~np.isnan(col)].tolist(), strict=True):
+        text = line.split(" ")[1].split("=")[1]
+        assert float(text) == v
+        fraction = text.partition(".")[2]
+        assert text == repr(v) or (len(fraction) <= places and not fraction.endswith("0")), text
