@@ -41,7 +41,7 @@ import numpy as np
 from core.batch import ReadingBatch
 from core.city import City
 from core.kinds import KINDS
-from ingest._lines import encode as encode_lines
+from ingest.native import encode_lines
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _TAG_SPECIAL = str.maketrans({",": "\\,", "=": "\\=", " ": "\\ ", "\\": "/"})
