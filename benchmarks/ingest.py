@@ -20,7 +20,10 @@ points -> influx batch from node-red-contrib-influxdb, v1; installed once into
 3. measures from the first publish until InfluxDB has applied N points (its own
    ``SHOW STATS`` write counters, polled every 50 ms: cheap, unlike ``count``) and the
    CPU seconds of the consumer's process tree (``/proc/<pid>/stat``), then checks with ``count`` that all N
-   readings are queryable.
+   readings are queryable. For gridwatch it also notes when its ``/metrics`` show all N
+   readings accepted and every message acknowledged, i.e. durable in its spool: the
+   "durable" rate is what gridwatch takes in; the end-to-end rate is bounded by how
+   fast InfluxDB absorbs the spool.
 
 Mosquitto (private, ``max_queued_messages 0``) and InfluxDB 1.6 (private) share the
 machine with the consumer and the publishers (their CPU per million readings is printed
@@ -204,8 +207,19 @@ def tree_cpu_seconds(pid: int) -> float:
 class Consumer:
     name = "consumer"
 
-    def __init__(self, proc: subprocess.Popen) -> None:
+    def __init__(self, proc: subprocess.Popen, metrics_url: str | None = None) -> None:
         self.proc = proc
+        self.metrics_url = metrics_url  # gridwatch: its /metrics, to see when it has made everything durable
+
+    def durable(self, n: int) -> bool:
+        """Whether all ``n`` readings are accepted and acknowledged (durable in the spool), per /metrics."""
+        with urllib.request.urlopen(self.metrics_url, timeout=2) as r:
+            text = r.read().decode()
+        accepted = sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                       if line.startswith("gridwatch_ingest_accepted_total{"))
+        inflight = next((float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                         if line.startswith("gridwatch_ingest_unacked_messages ")), 1.0)
+        return accepted >= n and inflight == 0
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -232,7 +246,7 @@ def start_gridwatch(work: Path, city: Path, mqtt_port: int, influx_url: str, run
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{http}/health", timeout=2) as r:
                 if json.loads(r.read())["mqtt"]["subscribed"]:
-                    return Consumer(proc)
+                    return Consumer(proc, f"http://127.0.0.1:{http}/metrics")
         except OSError:
             pass
         time.sleep(0.2)
@@ -300,8 +314,10 @@ def run_one(consumer_name, mode, load, n, work, city, mosquitto, influx, publish
     t0 = time.time()
     go.set()
     expect = 30 + n / 5_000
-    end = None
+    end = durable = None
     while time.time() - t0 < expect:
+        if consumer.metrics_url and durable is None and consumer.durable(n):
+            durable = time.time()
         points, idle = influx_write_stats(influx)
         if points - base >= n and idle:  # the last write has been applied: every point is queryable
             end = time.time()
@@ -319,7 +335,9 @@ def run_one(consumer_name, mode, load, n, work, city, mosquitto, influx, publish
     stored = stored_readings(influx)
     consumer.stop()
     seconds = (end or time.time()) - t0
+    durable_per_s = round(n / (durable - t0)) if durable else None
     return {"consumer": consumer_name, "mode": mode, "readings": n, "seconds": round(seconds, 2),
+            "durable_readings_per_s": durable_per_s,
             "publish_seconds": round(published, 2), "readings_per_s": round(n / seconds) if end else None,
             "cpu_s_per_million": round(cpu / n * 1e6, 2), "mosquitto_cpu_s_per_million": round(broker_cpu / n * 1e6, 2),
             "influxdb_cpu_s_per_million": round(influx_cpu / n * 1e6, 2), "load_average": round(load_average, 1),
@@ -371,8 +389,10 @@ def main() -> int:
                 print(f"{name:9} {mode:7} {n:,} readings ...", end=" ", flush=True)
                 r = run_one(name, mode, load, n, work, work / "city", mosquitto, influx, args.publishers, extra)
                 status = "ok" if r["complete"] else f"INCOMPLETE: {r['stored']} stored"
-                print(f"{r['readings_per_s'] or 0:>9,} readings/s  {r['cpu_s_per_million']:5.2f} CPU-s/M  {status}",
-                      flush=True)
+                durable = f"  (durable in gridwatch at {r['durable_readings_per_s']:,}/s)" \
+                    if r.get("durable_readings_per_s") else ""
+                print(f"{r['readings_per_s'] or 0:>9,} readings/s  {r['cpu_s_per_million']:5.2f} CPU-s/M  {status}"
+                      f"{durable}", flush=True)
                 results.append(r)
         influx.stop()
         mosquitto.stop()
@@ -388,9 +408,9 @@ def main() -> int:
 
 
 def print_table(results: list[dict]) -> None:
-    print("\n| consumer | mode | readings | end to end s | readings/s | CPU-s per 1M | Mosquitto, InfluxDB CPU-s per 1M"
-          " | load avg | target |")
-    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    print("\n| consumer | mode | readings | end to end s | readings/s | durable in consumer, readings/s | CPU-s per 1M"
+          " | Mosquitto, InfluxDB CPU-s per 1M | load avg | target |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
     for r in results:
         target = ""
         if r["consumer"] == "gridwatch":
@@ -399,7 +419,8 @@ def print_table(results: list[dict]) -> None:
             if r["mode"] == "gateway":
                 target += f"; <= 3 CPU-s {'met' if r['cpu_s_per_million'] <= 3 else 'MISSED'}"
         rate = f"{r['readings_per_s']:,}" if r["readings_per_s"] else "incomplete"
-        print(f"| {r['consumer']} | {r['mode']} | {r['readings']:,} | {r['seconds']} | {rate} | "
+        durable = f"{r['durable_readings_per_s']:,}" if r.get("durable_readings_per_s") else "—"
+        print(f"| {r['consumer']} | {r['mode']} | {r['readings']:,} | {r['seconds']} | {rate} | {durable} | "
               f"{r['cpu_s_per_million']} | {r['mosquitto_cpu_s_per_million']}, {r['influxdb_cpu_s_per_million']} | "
               f"{r['load_average']} | {target} |")
     by = {(r["consumer"], r["mode"]): r for r in results}
