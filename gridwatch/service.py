@@ -20,8 +20,10 @@ Data flow (docs/architecture.md)::
 
 from __future__ import annotations
 
+import fcntl
 import gc
 import logging
+import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -33,7 +35,7 @@ from core.city import City, load_city
 from core.clock import Clock, SystemClock
 from core.events import EventBus
 from core.metrics import new_registry
-from core.settings import Settings
+from core.settings import Settings, SettingsError
 from detectors.config import load_detector_config
 from detectors.consumer import DetectorConsumer
 from detectors.engine import DetectorEngine
@@ -69,6 +71,24 @@ def load_service_city(settings: Settings) -> City:
     return load_city(ensure_builtin_city(settings.data_dir))
 
 
+def _lock_data_dir(path: Path) -> int:
+    """One gridwatch per data directory: its spool, store and SQLite files have one writer each.
+
+    An advisory ``flock`` on ``gridwatch.lock``, released by the kernel when the process
+    ends, even by SIGKILL; the file holds the owner's pid for the message."""
+    fd = os.open(path / "gridwatch.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
+        os.close(fd)
+        raise SettingsError(f"data_dir {path} is in use by another gridwatch (pid {holder}); "
+                            "give each process its own --data-dir") from None
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{os.getpid()}\n".encode())
+    return fd
+
+
 class Service:
     def __init__(self, settings: Settings, clock: Clock | None = None, city: City | None = None) -> None:
         """``city`` overrides ``settings.city`` (tests and replay build cities in memory)."""
@@ -94,11 +114,13 @@ class Service:
         self._http: _HttpServer | None = None
         self._stop_requested = threading.Event()
         self._started = False
+        self._lock_fd: int | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
     def start(self) -> None:
         s = self.settings
+        self._lock_fd = _lock_data_dir(self.data_dir)
         log.info("city %s: %s", self.city.source, self.city.describe())
         mqtt_url = s.mqtt
         protocol = 5
@@ -193,6 +215,9 @@ class Service:
             self.broker.stop()
         if self._http:
             self._http.stop()
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # releases the data directory
+            self._lock_fd = None
         log.info("stopped")
 
     def request_stop(self) -> None:

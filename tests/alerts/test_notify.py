@@ -207,3 +207,40 @@ def test_reassigned_order_is_dispatched_to_the_new_worker_and_withdrawn_from_the
     assert events["workers/w-003/orders"] == "dispatched"
     assert events["workers/w-001/orders"] == "reassigned"
 
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)  # SQLite is one process's (data dir locked)
+def test_two_processes_on_one_database_send_each_notification_once(make_runtime) -> None:
+    """Two gridwatch processes share PostgreSQL: each outbox row goes out from one of them only."""
+    clock = ManualClock(T0)
+    cfg = config(notify={"worker_rate_per_min": 1000})  # nothing postponed: every row is due now
+    rt = make_runtime(clock, mqtt_url="mqtt://127.0.0.1:1", cfg=cfg)  # not started: the deliverers below send
+    for i in range(1, 9):
+        submit(rt, alert(f"wb-000{i % 4 + 1}", severity="orange", rule=f"wearable.rule{i}"))
+    sent: list[int] = []
+    lock = threading.Lock()
+    both_reading = threading.Barrier(2)
+
+    def send(rows):
+        time.sleep(0.05)  # both deliverers are mid-send at once
+        with lock:
+            sent.extend(r.id for r in rows)
+        return [None] * len(rows)
+
+    deliverers = [OutboxDeliverer("mqtt", send, rt.deps.sessions, clock, cfg.notify) for _ in range(2)]
+    for d in deliverers:  # both go for the same due rows at the same moment
+        claim, first = d._claim_due, [True]
+
+        def together(now, claim=claim, first=first):
+            if first.pop() if first else False:
+                both_reading.wait(5)
+            return claim(now)
+        d._claim_due = together
+    threads = [threading.Thread(target=d.deliver_due) for d in deliverers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert sent and len(sent) == len(set(sent)), f"sent twice: {sorted(sent)}"
+    assert rt.deps.sessions().scalar(sa.select(sa.func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.channel == "mqtt", OutboxMessage.status == "pending")) == 0

@@ -104,3 +104,20 @@ def test_sigkill_mid_stream_then_restart_stores_exactly_what_was_published(tmp_p
 def _count(influxdb) -> int:
     res = influxdb.query('SELECT count("heart_rate") FROM "wearable"', "gridwatch")["results"][0]
     return res["series"][0]["values"][0][1] if "series" in res else 0
+
+
+def test_a_second_gridwatch_on_the_same_data_dir_refuses_to_start(tmp_path, mosquitto, influxdb):
+    """Two processes writing one spool would interleave its records: the second one stops, saying why."""
+    city = write_city(tmp_path / "city", 10)
+    first_port = free_port()
+    first = start_gridwatch(tmp_path, city, mosquitto, influxdb, first_port)
+    try:
+        wait_until(lambda: subscribed(first_port), 30, interval=0.2, what="gridwatch to subscribe")
+        second = start_gridwatch(tmp_path, city, mosquitto, influxdb, free_port())
+        assert second.wait(60) == 2
+        log = (tmp_path / "gridwatch.log").read_text()
+        assert f"is in use by another gridwatch (pid {first.pid})" in log
+        assert first.poll() is None and subscribed(first_port)  # the first one runs on
+    finally:
+        first.send_signal(signal.SIGTERM)
+        first.wait(30)
