@@ -26,6 +26,10 @@ class IngestMetrics:
         self.readings = Counter(
             "gridwatch_ingest_readings", "readings received in messages that could be read", registry=r
         )
+        self.fast_messages = Counter(
+            "gridwatch_ingest_fast_messages",
+            "messages decoded by the C fast path (the rest took the general path: odd forms, rejections)", registry=r
+        )
         self.accepted = Counter("gridwatch_ingest_accepted", "readings accepted", ["kind"], registry=r)
         self.rejected = Counter(
             "gridwatch_ingest_rejected", "messages or readings rejected, by reason", ["reason", "level"], registry=r

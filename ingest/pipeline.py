@@ -143,6 +143,7 @@ class Pipeline:
     def _count(self, d: Decoded) -> None:
         m = self.metrics
         m.messages.inc(d.messages)
+        m.fast_messages.inc(d.fast_messages)
         m.readings.inc(d.readings)
         for b in d.batches:
             m.accepted.labels(b.kind).inc(len(b))

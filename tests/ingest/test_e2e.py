@@ -70,6 +70,7 @@ def test_both_topic_forms_arrive_exactly_once_with_hostile_tags(tmp_path, mosqui
     assert 'gridwatch_ingest_rejected_total{level="reading",reason="unknown_device"} 1.0' in metrics
     assert 'gridwatch_ingest_rejected_total{level="message",reason="bad_json"} 1.0' in metrics
     assert "gridwatch_ingest_messages_total 6.0" in metrics and "gridwatch_ingest_readings_total 9.0" in metrics
+    assert "gridwatch_ingest_fast_messages_total 3.0" in metrics  # the ghost, the 300.5 and the "{" are not
     assert '"status":"ok"' in _get(f"http://{host}:{port}/health")
     assert [d.reasons for d in service.dead_letters.query()] == [("bad_json",), ("out_of_range",),
                                                                  ("unknown_device",)]
