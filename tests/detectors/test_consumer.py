@@ -35,3 +35,32 @@ def test_consumer_forwards_red_and_ticks_silence_on_its_own_thread(small_city):
     text = render(consumer.registry).decode()
     assert 'gridwatch_detector_readings_total{kind="wearable",outcome="scored"} 68.0' in text
     assert 'gridwatch_detector_alerts_total{rule="wearable.hr_drop",severity="red",state="firing"} 1.0' in text
+
+
+def test_started_consumer_gathers_a_backlog_into_one_call_and_stop_scores_what_is_queued(small_city):
+    """Readings one per message: while the scorer is busy the next batches gather, so the detectors'
+    fixed cost is paid per backlog; stopping scores everything queued before it returns."""
+    clock = ManualClock(T0 / 1000)
+    got: list = []
+    engine = DetectorEngine(small_city, clock=clock)
+    consumer = DetectorConsumer(engine, got.extend, clock, new_registry(), tick_s=60)
+    calls: list[int] = []
+    process = engine.process
+    engine.process = lambda batch: (calls.append(len(batch)), process(batch))[1]
+    slot = small_city.devices.slot("wb-0003")
+    hr = np.r_[75 + np.random.default_rng(0).normal(0, 2, 60), np.full(8, 35.0)]
+    consumer.start()
+    try:
+        with engine._lock:  # the scorer is busy (it blocks on its first batch) while 67 more arrive
+            for i in range(68):
+                consumer.consume(ReadingBatch("wearable", np.array([slot]), np.array([T0 + i * 10_000]),
+                                              {"heart_rate": hr[i:i + 1]}))
+        assert consumer.drain(10)
+        assert sum(calls) == 68 and len(calls) <= 3, calls
+        assert [(e.device_id, str(e.severity)) for e in got if e.rule == "wearable.hr_drop"] == [("wb-0003", "red")]
+        for i in range(5):  # queued, then stop at once: scored all the same
+            consumer.consume(ReadingBatch("wearable", np.array([slot]), np.array([T0 + (68 + i) * 10_000]),
+                                          {"heart_rate": np.array([36.0])}))
+    finally:
+        consumer.stop()
+    assert sum(calls) == 73
