@@ -44,13 +44,19 @@ static int column_places(const double *col, Py_ssize_t n) {
     return MAX_PLACES;
 }
 
-static inline char *write_uint(char *out, uint64_t v) {
-    char tmp[24];
+/* The decimal digits of v into `tmp`, least significant first; returns how many. */
+static inline int digits_reversed(char *tmp, uint64_t v) {
     int k = 0;
     do {
         tmp[k++] = (char)('0' + v % 10);
         v /= 10;
     } while (v);
+    return k;
+}
+
+static inline char *write_uint(char *out, uint64_t v) {
+    char tmp[24];
+    int k = digits_reversed(tmp, v);
     while (k)
         *out++ = tmp[--k];
     return out;
@@ -59,11 +65,7 @@ static inline char *write_uint(char *out, uint64_t v) {
 /* m / 10**places in decimal, trailing fractional zeros dropped. */
 static inline char *write_scaled(char *out, uint64_t m, int places) {
     char tmp[24];
-    int k = 0;
-    do {
-        tmp[k++] = (char)('0' + m % 10);
-        m /= 10;
-    } while (m);
+    int k = digits_reversed(tmp, m);
     while (k < places + 1)
         tmp[k++] = '0';
     int zeros = 0;
