@@ -82,7 +82,7 @@ class ReadingBatch:
         kind = batches[0].kind
         if any(b.kind != kind for b in batches):
             raise ValueError("concat needs batches of one kind")
-        names = sorted({k for b in batches for k in b.values})
+        names = list(dict.fromkeys(k for b in batches for k in b.values))  # first batch's field order first
         received = None
         if all(b.received_ms is not None for b in batches):
             received = np.concatenate([b.received_ms for b in batches])

@@ -37,7 +37,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import chain, repeat
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 
 import numpy as np
 import orjson
@@ -161,7 +161,7 @@ class Decoder:
         slow = self._python(messages, python, modes, arrivals, now, out) if python else []
         out.batches = _merge(fast, slow)
         if len(rej) > 1:
-            rej.sort(key=_message_of)  # message order, whichever path explained it
+            rej.sort(key=attrgetter("message"))  # message order, whichever path explained it
         for r in rej:
             if r.count:
                 out.rejected_readings[r.reason] += r.count
@@ -173,11 +173,11 @@ class Decoder:
 
     def _scan(self, messages, modes, slots, arrivals, now, out: Decoded):
         """The C fast path: (batches of the messages it parsed, indices of those left to Python)."""
-        payloads = [m[1] for m in messages]
         fallback, rows, slot, ts, msg, kind, values = self._scanner.scan(
-            payloads, modes, slots, arrivals, MIN_TS_MS, now + self.max_future_ms)
-        left = np.flatnonzero(np.frombuffer(fallback, np.uint8) & np.frombuffer(modes, np.uint8).astype(bool))
-        out.fast_messages = len(messages) - int(np.count_nonzero(np.frombuffer(fallback, np.uint8)))
+            list(map(_payload, messages)), modes, slots, arrivals, MIN_TS_MS, now + self.max_future_ms)
+        not_fast = np.frombuffer(fallback, np.uint8).astype(bool)
+        left = np.flatnonzero(not_fast & np.frombuffer(modes, np.uint8).astype(bool))  # not rejected up front
+        out.fast_messages = len(messages) - int(np.count_nonzero(not_fast))
         batches = []
         if rows:
             slot, ts = np.frombuffer(slot, np.int64), np.frombuffer(ts, np.int64)
@@ -385,14 +385,8 @@ def _merge(fast: list, slow: list) -> list[ReadingBatch]:
             merged.append(parts[0][0])
         elif parts:
             order = np.argsort(np.concatenate([m for _b, m in parts]), kind="stable")
-            batch = ReadingBatch.concat([b for b, _m in parts]).take(order)
-            batch.values = {f: batch.values[f] for f in FIELDS[kind]}  # the kind's field order, as each path gives
-            merged.append(batch)
+            merged.append(ReadingBatch.concat([b for b, _m in parts]).take(order))
     return merged
-
-
-def _message_of(r: Rejection) -> int:
-    return r.message
 
 
 def _mark(reason: np.ndarray, mask: np.ndarray, code: int) -> None:

@@ -40,13 +40,11 @@ import numpy as np
 
 from core.batch import ReadingBatch
 from core.city import City
-from core.kinds import KINDS
 from ingest.native import encode_lines
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _TAG_SPECIAL = str.maketrans({",": "\\,", "=": "\\=", " ": "\\ ", "\\": "/"})
 _MEASUREMENT_SPECIAL = str.maketrans({",": "\\,", " ": "\\ ", "\\": "/"})
-
 
 
 def escape_tag(value: str) -> str:
@@ -67,19 +65,18 @@ class LineEncoder:
     device's rows always carry its own kind.
     """
 
-    def __init__(self, device_ids: Sequence[str], grid_ids: Sequence[str], kinds: Sequence[str] | None = None) -> None:
+    def __init__(self, device_ids: Sequence[str], grid_ids: Sequence[str]) -> None:
         self._device_ids = device_ids
         self._grid_ids = grid_ids
         n = len(device_ids)
         self._keys = np.zeros((n, 64), np.uint8)  # untouched rows cost no memory (calloc)
         self._key_len = np.zeros(n, np.int64)
-        self._kind_of = kinds
         self._labels: dict[str, bytes] = {}
 
     @classmethod
     def for_city(cls, city: City) -> LineEncoder:
         grid_of = city.grids.ids[city.devices.grid]
-        return cls(city.devices.ids, grid_of, [KINDS[k] for k in city.devices.kind.tolist()])
+        return cls(city.devices.ids, grid_of)
 
     def series_key(self, kind: str, slot: int) -> bytes:
         tags = [("device_id", str(self._device_ids[slot])), ("grid_id", str(self._grid_ids[slot]))]
