@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import numpy as np
@@ -64,3 +65,41 @@ def test_started_consumer_gathers_a_backlog_into_one_call_and_stop_scores_what_i
     finally:
         consumer.stop()
     assert sum(calls) == 73
+
+
+def test_a_scorer_too_far_behind_holds_the_pipeline_back_and_a_failing_batch_is_counted(small_city):
+    """Past ``max_queued`` readings ``consume`` waits (the broker keeps the rest); a batch the
+    detectors fail on is logged and counted, and the next batches are still scored."""
+    clock = ManualClock(T0 / 1000)
+    engine = DetectorEngine(small_city, clock=clock)
+    consumer = DetectorConsumer(engine, lambda events: None, clock, new_registry(), tick_s=60, max_queued=1)
+    slot = small_city.devices.slot("wb-0003")
+    process, scored = engine.process, []
+
+    def flaky(batch):
+        if batch.ts[0] == T0 + 10_000:  # the second batch
+            raise RuntimeError("a detector bug")
+        scored.append(len(batch))
+        return process(batch)
+
+    engine.process = flaky
+
+    def one(i: int) -> ReadingBatch:
+        return ReadingBatch("wearable", np.array([slot]), np.array([T0 + i * 10_000]), {"heart_rate": np.array([70.0])})
+
+    consumer.start()
+    try:
+        with engine._lock:
+            consumer.consume(one(0))  # taken by the scorer, which then waits for the lock
+            assert consumer.drain(0.2) is False
+            consumer.consume(one(1))  # queued: the queue is now full
+            third = threading.Thread(target=consumer.consume, args=(one(2),))
+            third.start()
+            third.join(0.3)
+            assert third.is_alive()  # held back while the scorer is behind
+        third.join(5)
+        assert consumer.drain(5)
+    finally:
+        consumer.stop()
+    assert consumer.errors == 1 and sum(scored) == 2
+    assert "gridwatch_detector_errors_total 1.0" in render(consumer.registry).decode()
